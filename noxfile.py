@@ -1,0 +1,36 @@
+"""Developer and CI sessions: ``nox -s lint typecheck tests`` is the landing check."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.error_on_missing_interpreters = True
+
+PYTHON = "3.11"
+RUFF = "ruff==0.17.6"
+MYPY = "mypy==2.4.1"
+LINTED = ["tokportal_async", "tests", "examples", "benchmarks", "noxfile.py"]
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """Ruff's rules and its formatter, checked, not applied."""
+    session.install(RUFF)
+    session.run("ruff", "check", *LINTED)
+    session.run("ruff", "format", "--check", *LINTED)
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on the package and on the examples users copy from."""
+    session.install(MYPY, "-e", ".")
+    session.run("mypy", "--strict", "tokportal_async", "examples")
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """The test suite, warnings as errors, against the sandbox over loopback."""
+    session.install("-e", ".[tests]")
+    session.run("pytest", *session.posargs)

@@ -1,0 +1,78 @@
+"""tokportal_async: the async-first Python SDK for TokPortal's Accounts API.
+
+Example::
+
+    from tokportal_async import AsyncTokPortal
+
+    async with AsyncTokPortal() as tp:          # key from TOKPORTAL_API_KEY
+        async for account in tp.accounts.iter(platform="tiktok"):
+            detail = await tp.accounts.get(account.id)
+"""
+
+from ._accounts import AsyncAccounts
+from ._client import AsyncTokPortal
+from ._errors import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    PolicyAcceptanceRequiredError,
+    RateLimitError,
+    ServerError,
+    TokPortalError,
+    VerificationCodeNotFoundError,
+)
+from ._models import (
+    Account,
+    AccountDetail,
+    Bundle,
+    BundleStatus,
+    BundleType,
+    CodeSource,
+    Credentials,
+    Page,
+    Pagination,
+    Platform,
+    SocialCredentials,
+    VerificationCode,
+    VideoSlotSummary,
+)
+from ._version import __version__
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "APITimeoutError",
+    "Account",
+    "AccountDetail",
+    "AsyncAccounts",
+    "AsyncTokPortal",
+    "AuthenticationError",
+    "BadRequestError",
+    "Bundle",
+    "BundleStatus",
+    "BundleType",
+    "CodeSource",
+    "ConflictError",
+    "Credentials",
+    "NotFoundError",
+    "Page",
+    "Pagination",
+    "PermissionDeniedError",
+    "Platform",
+    "PolicyAcceptanceRequiredError",
+    "RateLimitError",
+    "ServerError",
+    "SocialCredentials",
+    "TokPortalError",
+    "VerificationCode",
+    "VerificationCodeNotFoundError",
+    "VideoSlotSummary",
+    "__version__",
+]

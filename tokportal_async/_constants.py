@@ -1,0 +1,47 @@
+"""Named defaults, each with the reason it has the value it has."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from ._version import __version__
+
+#: Where TokPortal serves the external API; every path in the contract is relative to it.
+DEFAULT_BASE_URL: Final = "https://app.tokportal.com/api/ext"
+
+#: Environment variables read when the constructor is not given a value. The key lives in
+#: the environment by TokPortal's own guidance: never in code.
+API_KEY_ENV: Final = "TOKPORTAL_API_KEY"
+BASE_URL_ENV: Final = "TOKPORTAL_BASE_URL"
+
+#: How TokPortal's own SDKs identify themselves (``X-TokPortal-Client: <name>/<version>``);
+#: we send the same shape in both headers so support can tell clients apart.
+CLIENT_ID: Final = f"tokportal-async/{__version__}"
+
+#: The server caps ``per_page`` at 100; asking for more is a 400, so we refuse it first.
+MAX_PER_PAGE: Final = 100
+#: Iterators walk with the largest page: fewer requests against a 120/minute budget.
+DEFAULT_ITER_PER_PAGE: Final = 100
+
+#: Seconds for a whole request (connect, send, read). Generous, because a slow page of
+#: 100 accounts is still a success; a dead peer is caught by the connect timeout instead.
+DEFAULT_TIMEOUT: Final = 60.0
+#: Seconds to open a TCP/TLS connection. A healthy API answers a SYN in milliseconds.
+DEFAULT_CONNECT_TIMEOUT: Final = 10.0
+
+#: Retries after the first attempt, for requests it is safe to repeat. Two rides out a
+#: deploy's brief 502s without hiding an outage for long.
+DEFAULT_MAX_RETRIES: Final = 2
+#: Backoff between retries when the server gives no Retry-After: 0.5 s, 1 s, 2 s ... capped.
+RETRY_BASE_DELAY: Final = 0.5
+RETRY_MAX_DELAY: Final = 8.0
+#: A Retry-After longer than this is not waited out inside one call: the error is raised so
+#: the caller can decide (a minute-long stall inside ``await get()`` would look like a hang).
+RETRY_AFTER_CAP: Final = 60.0
+
+#: The seed's advice for VERIFICATION_CODE_NOT_FOUND: "wait 5-10 seconds and retry".
+DEFAULT_CODE_WAIT_TIMEOUT: Final = 60.0
+DEFAULT_CODE_POLL_INTERVAL: Final = 5.0
+
+#: Request id header that support asks for; every error carries its value.
+REQUEST_ID_HEADER: Final = "X-TokPortal-Request-ID"

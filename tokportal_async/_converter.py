@@ -1,0 +1,154 @@
+"""Every cattrs hook of the SDK, in one private converter.
+
+cattrs coerces by default (``structure(5, str) == "5"``, ``structure(True, int) == 1``), has
+no datetime hook on the base converter, and raises on unknown enum values. A client of a
+live API needs the opposite on each point: wrong types are errors, timestamps must carry a
+timezone, and new enum values are kept as strings. The hooks below say so, and are
+registered before any class hook is built, because class hooks capture the leaf hooks that
+exist when they are made.
+
+Two converters share the hooks: a fast one without detailed validation for the happy path,
+and a detailed one that only runs to explain a failure with readable, path-bearing lines.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import cattrs
+
+from ._models import (
+    Account,
+    AccountDetail,
+    Bundle,
+    BundleStatus,
+    BundleType,
+    CodeSource,
+    Page,
+    Platform,
+    VerificationCode,
+)
+
+__all__ = ["DecodeError", "make_converter", "structure"]
+
+
+class DecodeError(Exception):
+    """JSON that does not fit the model; ``errors`` holds one readable line per problem."""
+
+    def __init__(self, errors: list[str]) -> None:
+        self.errors = tuple(errors)
+        super().__init__("; ".join(errors))
+
+
+def _type_name(value: object) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _strict_str(value: object, _: type) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {_type_name(value)}")
+    return value
+
+
+def _strict_int(value: object, _: type) -> int:
+    # bool is an int subclass; true is not a count.
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"expected an integer, got {_type_name(value)}")
+    return value
+
+
+def _strict_float(value: object, _: type) -> float:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise TypeError(f"expected a number, got {_type_name(value)}")
+    return float(value)
+
+
+def _strict_bool(value: object, _: type) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"expected a boolean, got {_type_name(value)}")
+    return value
+
+
+def _aware_datetime(value: object, _: type) -> datetime:
+    if not isinstance(value, str):
+        raise TypeError(f"expected an ISO 8601 timestamp string, got {_type_name(value)}")
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        # A naive timestamp would compare wrongly with every aware one the user holds.
+        raise ValueError(f"timestamp {value!r} has no timezone")
+    return parsed
+
+
+def _open_enum(enum_cls: type[enum.StrEnum]) -> Callable[[object, type], str]:
+    """Structure a documented value to its member and an undocumented one to its string."""
+    members = {member.value: member for member in enum_cls}
+
+    def structure_open_enum(value: object, _: type) -> str:
+        if not isinstance(value, str):
+            raise TypeError(f"expected a string, got {_type_name(value)}")
+        return members.get(value, value)
+
+    return structure_open_enum
+
+
+def _configure(converter: cattrs.Converter) -> None:
+    converter.register_structure_hook(str, _strict_str)
+    converter.register_structure_hook(int, _strict_int)
+    converter.register_structure_hook(float, _strict_float)
+    converter.register_structure_hook(bool, _strict_bool)
+    converter.register_structure_hook(datetime, _aware_datetime)
+    for enum_cls in (Platform, BundleStatus, BundleType, CodeSource):
+        converter.register_structure_hook(enum_cls | str, _open_enum(enum_cls))
+    # Build the class hooks now, after the leaf hooks, and once: the first request should
+    # not pay for code generation.
+    for model in (Page[Account], Page[Bundle], AccountDetail, VerificationCode):
+        converter.get_structure_hook(model)
+
+
+def make_converter(*, detailed: bool = True, forbid_extra_keys: bool = False) -> cattrs.Converter:
+    """A converter with every hook of the SDK.
+
+    Args:
+        detailed: collect every problem with its path (slower), or fail on the first.
+        forbid_extra_keys: reject fields the models do not know. Off in production (servers
+            add fields); tests turn it on so a field the models miss shows up.
+    """
+    converter = cattrs.Converter(detailed_validation=detailed, forbid_extra_keys=forbid_extra_keys)
+    _configure(converter)
+    return converter
+
+
+_FAST = make_converter(detailed=False)
+_DETAILED = make_converter(detailed=True)
+
+
+def structure(
+    data: Any,
+    model: Any,
+    *,
+    path: str = "$",
+    converter: cattrs.Converter | None = None,
+) -> Any:
+    """Turn decoded JSON into ``model``, or raise :class:`DecodeError` saying what is wrong.
+
+    ``path`` names where ``data`` sits in the response, for the error lines. ``model`` is
+    typed ``Any`` because parameterized generics (``Page[Account]``) are not ``type[T]``.
+    """
+    if converter is not None:
+        return _structure_detailed(data, model, path, converter)
+    try:
+        return _FAST.structure(data, model)
+    except Exception:  # any failure is re-run below, to be explained
+        return _structure_detailed(data, model, path, _DETAILED)
+
+
+def _structure_detailed(data: Any, model: Any, path: str, converter: cattrs.Converter) -> Any:
+    try:
+        return converter.structure(data, model)
+    except cattrs.BaseValidationError as exc:
+        raise DecodeError(cattrs.transform_error(exc, path=path)) from exc
+    except Exception as exc:  # the detailed converter wraps most failures, not all
+        raise DecodeError([f"{type(exc).__name__}: {exc} @ {path}"]) from exc

@@ -1,0 +1,262 @@
+"""The one error tree of the SDK.
+
+Every failure a user can see is a :class:`TokPortalError`. Errors the server answered with
+are :class:`APIError` subclasses chosen by HTTP status (and, for the verification code, by
+the error code); transport failures are :class:`APIConnectionError`. Foreign exceptions
+(aiohttp, json, cattrs) are translated at one boundary each and chained with ``from``.
+
+Messages never contain the API key, a password or a verification code: they are built only
+from the server's error message, its code, the status and the request id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "PolicyAcceptanceRequiredError",
+    "RateLimitError",
+    "ServerError",
+    "TokPortalError",
+    "VerificationCodeNotFoundError",
+]
+
+
+class TokPortalError(Exception):
+    """Root of every error this SDK raises; ``except TokPortalError`` catches them all."""
+
+
+class APIError(TokPortalError):
+    """The API answered, and the answer is an error (or not the JSON the contract promises).
+
+    Attributes:
+        status: the HTTP status code.
+        code: the machine-readable ``error.code`` (``None`` when the body had none).
+            Branch on this, never on ``message``.
+        message: the human-readable text from the server, or one we wrote.
+        details: ``error.details`` from the body, or an empty dict.
+        request_id: the ``X-TokPortal-Request-ID`` header; quote it to TokPortal support.
+    """
+
+    status: int
+    code: str | None
+    message: str
+    details: Mapping[str, Any]
+    request_id: str | None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        code: str | None = None,
+        details: Mapping[str, Any] | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = dict(details or {})
+        self.request_id = request_id
+        super().__init__(self._summary())
+
+    def _summary(self) -> str:
+        facts = [f"status {self.status}"]
+        if self.code:
+            facts.append(f"code {self.code}")
+        if self.request_id:
+            facts.append(f"request id {self.request_id}")
+        return f"{self.message} ({', '.join(facts)})"
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(status={self.status!r}, code={self.code!r}, "
+            f"request_id={self.request_id!r}, message={self.message!r})"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only __init__ does not survive the default pickling of exceptions, which
+        # multiprocessing and concurrent.futures rely on to hand errors back.
+        return (_rebuild_api_error, (type(self), self.__dict__.copy()))
+
+
+def _rebuild_api_error(cls: type[APIError], state: dict[str, Any]) -> APIError:
+    error = cls.__new__(cls)
+    error.__dict__.update(state)
+    Exception.__init__(error, error._summary())
+    return error
+
+
+class BadRequestError(APIError):
+    """400 or 422: a parameter was invalid (``VALIDATION_ERROR``)."""
+
+
+class AuthenticationError(APIError):
+    """401: the key is missing, unknown or revoked (``AUTH_*``)."""
+
+
+class PermissionDeniedError(APIError):
+    """403: the key is valid but the resource is not yours (``SAVED_ACCOUNT_NOT_OWNED``)."""
+
+
+class NotFoundError(APIError):
+    """404: no such resource (``ACCOUNT_NOT_FOUND``, ``SAVED_ACCOUNT_NOT_FOUND``)."""
+
+
+class VerificationCodeNotFoundError(NotFoundError):
+    """No verification code in the account's inbox yet (``VERIFICATION_CODE_NOT_FOUND``).
+
+    Chosen by the error code whatever the HTTP status, since TokPortal does not document
+    it. Trigger the code on the platform, wait a few seconds and retry, or call
+    :meth:`AsyncAccounts.wait_for_verification_code`.
+    """
+
+
+class ConflictError(APIError):
+    """409: the request conflicts with the current state.
+
+    ``CREDENTIAL_REVEAL_QUOTE_CHANGED`` means the terms of a secret-bearing call changed
+    between the preview and the acceptance; nothing was charged, and ``details`` holds the
+    new terms. Show them to the account owner and ask again; never retry automatically.
+    """
+
+
+class PolicyAcceptanceRequiredError(APIError):
+    """428: revealing this secret needs the account owner's explicit acceptance.
+
+    Nothing was charged or revealed. Accepting may debit credits (see ``details``) and
+    permanently detaches the account from TokPortal support. To accept, call again with
+    ``accept_policy=error.policy_version``.
+
+    Attributes:
+        policy_version: the exact version of the terms to accept, or ``None`` if the
+            server did not say.
+    """
+
+    policy_version: str | None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        code: str | None = None,
+        details: Mapping[str, Any] | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        version = (details or {}).get("policy_version")
+        self.policy_version = version if isinstance(version, str) else None
+        super().__init__(message, status=status, code=code, details=details, request_id=request_id)
+
+    def _summary(self) -> str:
+        how = (
+            f"pass accept_policy={self.policy_version!r} to accept"
+            if self.policy_version
+            else "the server named no policy_version to accept"
+        )
+        return (
+            f"{super()._summary()}. Accepting may debit credits (see .details) and "
+            f"permanently detaches the account from TokPortal support; the SDK never "
+            f"accepts for you: {how}."
+        )
+
+
+class RateLimitError(APIError):
+    """429: the key's request budget is spent (``RATE_LIMIT_EXCEEDED``).
+
+    Attributes:
+        retry_after: seconds to wait before the next request, from the ``Retry-After``
+            header (seconds or HTTP date) or ``details.retry_after_seconds``; ``None``
+            when the server said neither.
+    """
+
+    retry_after: float | None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        code: str | None = None,
+        details: Mapping[str, Any] | None = None,
+        request_id: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, status=status, code=code, details=details, request_id=request_id)
+
+
+class ServerError(APIError):
+    """5xx: TokPortal, or a proxy in front of it, failed. Safe reads are retried first."""
+
+
+class APIResponseValidationError(APIError):
+    """The server answered, but not with the JSON the contract promises.
+
+    Raised for a body that is not JSON, truncated JSON, or JSON missing a documented field
+    or carrying one of the wrong type. ``errors`` lists what was wrong, one readable line
+    per problem with its JSON path (``"required field missing @ $.data[0].id"``).
+    """
+
+    errors: tuple[str, ...]
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        request_id: str | None = None,
+        errors: tuple[str, ...] = (),
+        code: str | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.errors = errors
+        super().__init__(message, status=status, code=code, details=details, request_id=request_id)
+
+    def _summary(self) -> str:
+        summary = super()._summary()
+        if not self.errors:
+            return summary
+        return summary + ": " + "; ".join(self.errors)
+
+
+class APIConnectionError(TokPortalError):
+    """The request did not get an answer: the connection failed, broke or was refused.
+
+    Attributes:
+        message: what went wrong, without the request line.
+        method: the HTTP method of the failed request.
+        path: the path of the failed request, relative to the base URL.
+    """
+
+    def __init__(self, message: str, *, method: str, path: str) -> None:
+        self.message = message
+        self.method = method
+        self.path = path
+        super().__init__(f"{message} ({method} {path})")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_connection_error, (type(self), self.args[0], self.__dict__.copy()))
+
+
+def _rebuild_connection_error(
+    cls: type[APIConnectionError], text: str, state: dict[str, Any]
+) -> APIConnectionError:
+    error = cls.__new__(cls)
+    error.__dict__.update(state)
+    Exception.__init__(error, text)
+    return error
+
+
+class APITimeoutError(APIConnectionError):
+    """The request ran out of time: connecting, or waiting for the answer."""

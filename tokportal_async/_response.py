@@ -1,0 +1,251 @@
+"""Pure translation of an HTTP answer into data, a model, or a typed error.
+
+Nothing here touches a socket: a :class:`RawResponse` is the status, headers and bytes of
+an answer, and every function below is tested on hand-made ones. The transport produces
+them; the resources consume what these functions return.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
+
+import attrs
+
+from ._constants import REQUEST_ID_HEADER
+from ._converter import DecodeError, structure
+from ._errors import (
+    APIError,
+    APIResponseValidationError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    PolicyAcceptanceRequiredError,
+    RateLimitError,
+    ServerError,
+    VerificationCodeNotFoundError,
+)
+from ._models import Page
+
+__all__ = [
+    "RawResponse",
+    "decode_data",
+    "decode_page",
+    "error_for",
+    "parse_retry_after",
+    "retry_after_of",
+]
+
+T = TypeVar("T")
+
+_ERROR_BY_STATUS: dict[int, type[APIError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: BadRequestError,
+    428: PolicyAcceptanceRequiredError,
+    429: RateLimitError,
+}
+#: Codes whose meaning does not depend on the status the server picked for them.
+_ERROR_BY_CODE: dict[str, type[APIError]] = {
+    "VERIFICATION_CODE_NOT_FOUND": VerificationCodeNotFoundError,
+}
+
+
+@attrs.frozen(kw_only=True)
+class RawResponse:
+    """An HTTP answer, fully read: what every function of this module works on."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+    @property
+    def request_id(self) -> str | None:
+        """The ``X-TokPortal-Request-ID`` header, which support asks for."""
+        return self.headers.get(REQUEST_ID_HEADER)
+
+    @property
+    def ok(self) -> bool:
+        """Whether the status is 2xx."""
+        return 200 <= self.status < 300
+
+
+def _describe_body(response: RawResponse) -> str:
+    if not response.body.strip():
+        return "an empty body"
+    content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
+    return f"a {content_type} body" if content_type else "a body"
+
+
+def _loads(response: RawResponse) -> Any:
+    """Decode the JSON body, or raise the typed error a broken body deserves."""
+    try:
+        return json.loads(response.body)
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are both ValueErrors
+        raise APIResponseValidationError(
+            f"TokPortal answered HTTP {response.status} with {_describe_body(response)} "
+            "that is not valid JSON",
+            status=response.status,
+            request_id=response.request_id,
+        ) from exc
+
+
+def _envelope(response: RawResponse, key: str) -> Any:
+    """The JSON object of a success answer, checked to hold ``key``."""
+    if not response.ok:
+        raise error_for(response)
+    payload = _loads(response)
+    if not isinstance(payload, dict) or key not in payload:
+        raise APIResponseValidationError(
+            f"TokPortal answered HTTP {response.status} without the {key!r} field the "
+            "contract promises",
+            status=response.status,
+            request_id=response.request_id,
+            errors=(f"required field missing @ $.{key}",),
+        )
+    return payload
+
+
+def _structure(data: Any, model: Any, response: RawResponse, *, path: str, name: str) -> Any:
+    try:
+        return structure(data, model, path=path)
+    except DecodeError as exc:
+        raise APIResponseValidationError(
+            f"TokPortal answered HTTP {response.status} with JSON that does not match {name}",
+            status=response.status,
+            request_id=response.request_id,
+            errors=exc.errors,
+        ) from exc
+
+
+def decode_data(response: RawResponse, model: type[T]) -> T:
+    """The ``data`` object of a success answer as ``model``; an error answer raises."""
+    payload = _envelope(response, "data")
+    decoded: T = _structure(payload["data"], model, response, path="$.data", name=model.__name__)
+    return decoded
+
+
+def decode_page(response: RawResponse, item_model: type[T]) -> Page[T]:
+    """A list answer (``data`` and ``pagination``) as a :class:`Page` of ``item_model``."""
+    payload = _envelope(response, "data")
+    if "pagination" not in payload:
+        raise APIResponseValidationError(
+            f"TokPortal answered HTTP {response.status} without the 'pagination' field "
+            "the contract promises",
+            status=response.status,
+            request_id=response.request_id,
+            errors=("required field missing @ $.pagination",),
+        )
+    page_model: Any = Page[item_model]  # type: ignore[valid-type]
+    page: Page[T] = _structure(
+        payload, page_model, response, path="$", name=f"Page[{item_model.__name__}]"
+    )
+    return page
+
+
+def parse_retry_after(
+    headers: Mapping[str, str],
+    details: Mapping[str, Any] | None = None,
+    *,
+    now: datetime | None = None,
+) -> float | None:
+    """Seconds to wait, from ``Retry-After`` (seconds or HTTP date) or the error details.
+
+    The header is canonical; ``details.retry_after_seconds`` is the fallback. A value in
+    the past is 0; an unreadable one is ignored.
+    """
+    header = headers.get("Retry-After")
+    if header is not None:
+        header = header.strip()
+        seconds: float | None
+        try:
+            seconds = float(header)
+        except ValueError:
+            seconds = _seconds_until_http_date(header, now)
+        if seconds is not None and math.isfinite(seconds):
+            return max(0.0, seconds)
+    fallback = (details or {}).get("retry_after_seconds")
+    if (
+        isinstance(fallback, int | float)
+        and not isinstance(fallback, bool)
+        and math.isfinite(fallback)
+    ):
+        return max(0.0, float(fallback))
+    return None
+
+
+def retry_after_of(response: RawResponse) -> float | None:
+    """The wait an answer asks for, from its headers or its error details."""
+    _, _, details = _error_fields(response)
+    return parse_retry_after(response.headers, details)
+
+
+def _seconds_until_http_date(value: str, now: datetime | None) -> float | None:
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # RFC 9110 dates are GMT; obsolete forms may omit it
+        when = when.replace(tzinfo=UTC)
+    return (when - (now or datetime.now(UTC))).total_seconds()
+
+
+def _error_fields(response: RawResponse) -> tuple[str | None, str | None, dict[str, Any]]:
+    """``(code, message, details)`` from the error envelope, as far as it can be read."""
+    try:
+        payload = json.loads(response.body)
+    except ValueError:
+        return None, None, {}
+    error = payload.get("error") if isinstance(payload, dict) else None
+    if not isinstance(error, dict):
+        return None, None, {}
+    code, message, details = error.get("code"), error.get("message"), error.get("details")
+    return (
+        code if isinstance(code, str) else None,
+        message if isinstance(message, str) else None,
+        details if isinstance(details, dict) else {},
+    )
+
+
+def error_for(response: RawResponse) -> APIError:
+    """The typed error for a non-2xx answer, whatever its body looks like.
+
+    The class comes from the error code where the code decides (the verification code),
+    else from the status; unknown codes and statuses fall back to the status class.
+    """
+    code, message, details = _error_fields(response)
+    if message is None:
+        if 300 <= response.status < 400:
+            message = (
+                f"TokPortal answered with a redirect (HTTP {response.status}); the SDK does "
+                "not follow redirects, so the API key never leaves the configured origin. "
+                "Check base_url"
+            )
+        else:
+            message = (
+                f"TokPortal answered HTTP {response.status} with {_describe_body(response)}, "
+                "not the JSON error envelope"
+            )
+    cls = _ERROR_BY_CODE.get(code or "") or _ERROR_BY_STATUS.get(response.status)
+    if cls is None:
+        cls = ServerError if response.status >= 500 else APIError
+    fields: dict[str, Any] = {
+        "status": response.status,
+        "code": code,
+        "details": details,
+        "request_id": response.request_id,
+    }
+    if cls is RateLimitError:
+        return RateLimitError(
+            message, retry_after=parse_retry_after(response.headers, details), **fields
+        )
+    return cls(message, **fields)

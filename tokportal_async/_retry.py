@@ -1,0 +1,138 @@
+"""When to send a request again, and how long to wait first: the one retry policy.
+
+Reads (GET) are safe to repeat: they are retried on connection failures, timeouts and the
+statuses that mean "try later" (408, 429, 500, 502, 503, 504). The verification-code POST
+is not: on the live API an accepted call may debit credits and detach the account, so it
+is repeated only where the first attempt provably had no effect (the connection never
+opened, or a 429 refused it).
+
+Waits come from ``backoff``'s exponential generator with full jitter, and never undercut
+the server's ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Awaitable, Callable, Iterator
+
+import aiohttp
+import anyio
+import attrs
+import backoff
+
+from ._constants import RETRY_AFTER_CAP, RETRY_BASE_DELAY, RETRY_MAX_DELAY
+from ._errors import APIConnectionError
+from ._response import RawResponse, retry_after_of
+
+__all__ = ["RetryMode", "RetryPolicy", "send_with_retries"]
+
+logger = logging.getLogger("tokportal_async")
+
+#: Statuses after which a safe request may succeed if sent again.
+RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+
+class RetryMode(enum.Enum):
+    """How much a request may be repeated."""
+
+    #: Idempotent reads: repeat on any transport failure and on RETRYABLE_STATUSES.
+    IDEMPOTENT = "idempotent"
+    #: Calls with effects: repeat only when the server provably did nothing.
+    UNSENT_ONLY = "unsent_only"
+
+
+@attrs.frozen(kw_only=True)
+class RetryPolicy:
+    """How many times to retry, and the bounds of the waits between attempts."""
+
+    max_retries: int
+    base_delay: float = RETRY_BASE_DELAY
+    max_delay: float = RETRY_MAX_DELAY
+    retry_after_cap: float = RETRY_AFTER_CAP
+
+    def backoff_delays(self) -> Iterator[float]:
+        """Capped exponential delays with full jitter: uniform(0, base * 2**n)."""
+        delays = backoff.expo(base=2, factor=self.base_delay, max_value=self.max_delay)
+        next(delays)  # backoff's generators are primed with one empty send
+        for delay in delays:
+            yield backoff.full_jitter(delay)
+
+
+def _never_reached_server(error: APIConnectionError) -> bool:
+    cause = error.__cause__
+    if isinstance(cause, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
+        return False  # sending again will not fix a certificate
+    return isinstance(cause, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError)
+
+
+def _error_is_retryable(mode: RetryMode, error: APIConnectionError) -> bool:
+    if isinstance(
+        error.__cause__, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError
+    ):
+        return False
+    return mode is RetryMode.IDEMPOTENT or _never_reached_server(error)
+
+
+def _status_is_retryable(mode: RetryMode, status: int) -> bool:
+    if mode is RetryMode.IDEMPOTENT:
+        return status in RETRYABLE_STATUSES
+    return status == 429  # a 429 is refused before the endpoint runs
+
+
+def _uncertain(error: APIConnectionError) -> APIConnectionError:
+    """The same failure, saying why it was not retried and what to do instead."""
+    return type(error)(
+        f"{error.message}; the request may have reached TokPortal, so it was not sent "
+        "again: check the account's state before calling again",
+        method=error.method,
+        path=error.path,
+    )
+
+
+async def send_with_retries(
+    send: Callable[[], Awaitable[RawResponse]],
+    *,
+    policy: RetryPolicy,
+    mode: RetryMode,
+    method: str,
+    path: str,
+) -> RawResponse:
+    """Call ``send`` until it yields a final answer or the policy runs out.
+
+    Returns the last answer (successful or not: the caller turns statuses into errors);
+    raises the last :class:`APIConnectionError` when no answer ever came.
+    """
+    delays = policy.backoff_delays()
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            response = await send()
+        except APIConnectionError as error:
+            if not _error_is_retryable(mode, error):
+                if mode is RetryMode.UNSENT_ONLY:
+                    raise _uncertain(error) from error.__cause__
+                raise
+            if attempt > policy.max_retries:
+                raise
+            wait, request_id, reason = next(delays), None, type(error).__name__
+        else:
+            if not _status_is_retryable(mode, response.status) or attempt > policy.max_retries:
+                return response
+            retry_after = retry_after_of(response)
+            if retry_after is not None and retry_after > policy.retry_after_cap:
+                return response  # too long to wait inside one call: let the caller decide
+            wait = max(next(delays), retry_after or 0.0)
+            request_id, reason = response.request_id, f"HTTP {response.status}"
+        logger.info(
+            "Retrying %s %s after %s (attempt %d of %d, waiting %.2fs, request id %s)",
+            method,
+            path,
+            reason,
+            attempt + 1,
+            policy.max_retries + 1,
+            wait,
+            request_id,
+        )
+        await anyio.sleep(wait)

@@ -1,0 +1,80 @@
+"""Resolving the client's settings: the key, the base URL and the timeout.
+
+Pure functions of their arguments and the environment, so they fail before any socket is
+opened, with messages that say what to do.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+
+import aiohttp
+from yarl import URL
+
+from ._constants import (
+    API_KEY_ENV,
+    BASE_URL_ENV,
+    DEFAULT_BASE_URL,
+    DEFAULT_CONNECT_TIMEOUT,
+)
+
+__all__ = ["resolve_api_key", "resolve_base_url", "resolve_timeout"]
+
+
+def resolve_api_key(api_key: str | None) -> str:
+    """The key given, else ``TOKPORTAL_API_KEY``; any non-empty string is accepted.
+
+    Key formats have changed before (``tok_live_…``, then ``sk_…``), so the format is the
+    server's business, never ours.
+    """
+    if api_key is None:
+        api_key = os.environ.get(API_KEY_ENV)
+    if api_key is None:
+        raise ValueError(
+            f"No TokPortal API key: pass api_key=... or set the {API_KEY_ENV} environment variable."
+        )
+    if not isinstance(api_key, str) or not api_key.strip():
+        raise ValueError(f"The TokPortal API key is empty: check api_key or {API_KEY_ENV}.")
+    return api_key.strip()
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def resolve_base_url(base_url: str | None) -> URL:
+    """The base URL given, else ``TOKPORTAL_BASE_URL``, else TokPortal's own.
+
+    Plain ``http://`` is refused unless the host is loopback: the key travels in a header
+    on every request, and over plain HTTP anyone on the path could read it.
+    """
+    raw = base_url if base_url is not None else os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+    url = URL(raw.strip())
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValueError(f"base_url must be an absolute http(s) URL, got {raw!r}")
+    if url.scheme == "http" and not _is_loopback(url.host):
+        raise ValueError(
+            f"base_url {raw!r} uses plain http: the API key would cross the network "
+            "unencrypted. Use https (http is allowed only for loopback hosts)."
+        )
+    if url.query_string or url.fragment:
+        raise ValueError(f"base_url must not carry a query or fragment, got {raw!r}")
+    # One canonical form without a trailing slash, so joining paths is plain concatenation.
+    return url.with_path(url.path.rstrip("/"))
+
+
+def resolve_timeout(timeout: float | aiohttp.ClientTimeout) -> aiohttp.ClientTimeout:
+    """A number is the whole-request budget in seconds; a ClientTimeout is used as given."""
+    if isinstance(timeout, aiohttp.ClientTimeout):
+        return timeout
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    return aiohttp.ClientTimeout(
+        total=float(timeout), sock_connect=min(float(timeout), DEFAULT_CONNECT_TIMEOUT)
+    )

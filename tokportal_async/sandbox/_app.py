@@ -1,0 +1,310 @@
+"""The sandbox's aiohttp application: the four Accounts endpoints, served faithfully.
+
+Every answer carries ``X-TokPortal-Request-ID``; every error uses the documented envelope
+``{"error": {"code", "message", "details"}}`` with the documented codes and statuses.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from ._state import RecordedRequest, SandboxState
+
+__all__ = ["API_PREFIX", "STATE_KEY", "create_app"]
+
+API_PREFIX = "/api/ext"
+STATE_KEY = web.AppKey("tokportal_sandbox_state", SandboxState)
+_KEY = web.RequestKey("tokportal_sandbox_key", str)
+
+_LIST_FIELDS = (
+    "id", "platform", "username", "visible_name", "biography", "profile_picture_url",
+    "country", "link_in_bio", "profile_url", "tokmail_email", "created_at", "updated_at",
+)  # fmt: skip
+_PLATFORMS = frozenset({"tiktok", "instagram", "youtube"})
+_BUNDLE_STATUSES = frozenset(
+    {"pending_setup", "published", "accepted", "completed", "in_review", "finalized",
+     "published_priority"}
+)  # fmt: skip
+_DEFAULT_PER_PAGE = 25
+_MAX_PER_PAGE = 100
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class _Refusal(Exception):
+    """An error answer, raised from deep in a handler and rendered by the middleware."""
+
+    def __init__(
+        self, status: int, code: str, message: str, details: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.details = status, code, message, details
+
+
+def _error_response(refusal: _Refusal) -> web.Response:
+    error: dict[str, Any] = {"code": refusal.code, "message": refusal.message}
+    if refusal.details is not None:
+        error["details"] = refusal.details
+    return web.json_response({"error": error}, status=refusal.status)
+
+
+def _state(request: web.Request) -> SandboxState:
+    return request.app[STATE_KEY]
+
+
+def _authenticate(request: web.Request, state: SandboxState) -> str:
+    key = request.headers.get("X-API-Key")
+    if not key:
+        raise _Refusal(401, "AUTH_MISSING_KEY", "Missing X-API-Key header.")
+    if key in state.revoked_keys:
+        raise _Refusal(401, "AUTH_REVOKED_KEY", "This API key has been revoked.")
+    if key not in (state.api_key, state.other_api_key):
+        raise _Refusal(401, "AUTH_INVALID_KEY", "Invalid API key.")
+    return key
+
+
+@web.middleware
+async def _api_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    state = _state(request)
+    body = await request.read()
+    headers = {k: v for k, v in request.headers.items() if k.lower() != "x-api-key"}
+    state.requests.append(
+        RecordedRequest(
+            method=request.method,
+            path=request.raw_path.split("?", 1)[0],
+            query=dict(request.query),
+            headers=headers,
+            body=body,
+        )
+    )
+    try:
+        request[_KEY] = _authenticate(request, state)
+        response = await handler(request)
+    except _Refusal as refusal:
+        response = _error_response(refusal)
+    except web.HTTPNotFound:
+        response = _error_response(_Refusal(404, "NOT_FOUND", "No such endpoint."))
+    except web.HTTPMethodNotAllowed:
+        response = _error_response(
+            _Refusal(405, "METHOD_NOT_ALLOWED", "Method not allowed on this endpoint.")
+        )
+    response.headers["X-TokPortal-Request-ID"] = f"req_{uuid.uuid4().hex[:24]}"
+    response.headers["X-TokPortal-API-Version"] = "v1"
+    response.headers["X-TokPortal-API-Stability"] = "sandbox"
+    return response
+
+
+def _int_param(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise _Refusal(
+            400,
+            "VALIDATION_ERROR",
+            f"{name} must be an integer from {low} to {high}.",
+            {"field": name, "value": raw},
+        )
+    return value
+
+
+def _choice_param(request: web.Request, name: str, allowed: frozenset[str]) -> str | None:
+    raw = request.query.get(name)
+    if raw is not None and raw not in allowed:
+        raise _Refusal(
+            400,
+            "VALIDATION_ERROR",
+            f"{name} must be one of: {', '.join(sorted(allowed))}.",
+            {"field": name, "value": raw},
+        )
+    return raw
+
+
+def _paginate(
+    request: web.Request,
+    items: list[dict[str, Any]],
+    fields: Callable[[dict[str, Any]], dict[str, Any]],
+) -> web.Response:
+    page = _int_param(request, "page", 1, 1, 1_000_000)
+    per_page = _int_param(request, "per_page", _DEFAULT_PER_PAGE, 1, _MAX_PER_PAGE)
+    total = len(items)
+    start = (page - 1) * per_page
+    return web.json_response(
+        {
+            "data": [fields(item) for item in items[start : start + per_page]],
+            "pagination": {
+                "page": page,
+                "per_page": per_page,
+                "total": total,
+                "total_pages": math.ceil(total / per_page),
+            },
+        }
+    )
+
+
+def _list_fields(account: dict[str, Any]) -> dict[str, Any]:
+    return {name: account[name] for name in _LIST_FIELDS}
+
+
+def _owned_account(request: web.Request) -> dict[str, Any]:
+    account_id = request.match_info["account_id"]
+    account, owner = _state(request).find(account_id)
+    if account is None:
+        raise _Refusal(
+            404, "SAVED_ACCOUNT_NOT_FOUND", "Saved account not found.", {"id": account_id}
+        )
+    if owner != request[_KEY]:
+        raise _Refusal(403, "SAVED_ACCOUNT_NOT_OWNED", "This account belongs to another user.")
+    return account
+
+
+async def list_accounts(request: web.Request) -> web.Response:
+    """``GET /accounts``: filters ``platform``, ``country``, ``banned``; paginated."""
+    state = _state(request)
+    platform = _choice_param(request, "platform", _PLATFORMS)
+    banned = _choice_param(request, "banned", frozenset({"true", "false"}))
+    country = request.query.get("country")
+    key = request[_KEY]
+    owned = (
+        state.accounts
+        if key == state.api_key
+        else [a for a in (state.find(i)[0] for i in state.foreign_account_ids) if a]
+    )
+    matching = [
+        account
+        for account in owned
+        if (platform is None or account["platform"] == platform)
+        and (country is None or account["country"].upper() == country.upper())
+        and (banned is None or account["banned"] == (banned == "true"))
+    ]
+    return _paginate(request, matching, _list_fields)
+
+
+async def get_account(request: web.Request) -> web.Response:
+    """``GET /accounts/:id``: the listing's fields plus credentials and detail fields."""
+    account = _owned_account(request)
+    data = _list_fields(account)
+    if not _state(request).omit_credentials:
+        data["credentials"] = account["credentials"]
+    data["last_verification_code"] = account["last_verification_code"]
+    data["current_cm_id"] = account["current_cm_id"]
+    return web.json_response({"data": data})
+
+
+async def list_bundles(request: web.Request) -> web.Response:
+    """``GET /accounts/:id/bundles``: filter ``status``; paginated."""
+    account = _owned_account(request)
+    status = _choice_param(request, "status", _BUNDLE_STATUSES)
+    bundles = _state(request).bundles(account["id"])
+    matching = [b for b in bundles if status is None or b["status"] == status]
+    return _paginate(request, matching, dict)
+
+
+def _acceptance(body: bytes) -> dict[str, Any] | None:
+    if not body.strip():
+        return None
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        raise _Refusal(400, "VALIDATION_ERROR", "The body is not valid JSON.") from None
+    if not isinstance(payload, dict) or payload.get("acknowledge_support_forfeit") is not True:
+        return None
+    if not isinstance(payload.get("policy_version"), str):
+        raise _Refusal(
+            400, "VALIDATION_ERROR", "policy_version is required.", {"field": "policy_version"}
+        )
+    return payload
+
+
+def _check_policy(state: SandboxState, acceptance: dict[str, Any] | None) -> None:
+    terms = {
+        "policy_version": state.policy_version,
+        "credit_cost": state.policy_credit_cost,
+        "effect": "Revealing this secret detaches the account from TokPortal support.",
+    }
+    if acceptance is None:
+        raise _Refusal(
+            428,
+            "POLICY_ACCEPTANCE_REQUIRED",
+            "Accept the credential reveal policy to retrieve this secret.",
+            terms,
+        )
+    if acceptance["policy_version"] != state.policy_version:
+        raise _Refusal(
+            409,
+            "CREDENTIAL_REVEAL_QUOTE_CHANGED",
+            "The reveal terms changed; nothing was charged. Review the new terms.",
+            terms,
+        )
+
+
+async def verification_code(request: web.Request) -> web.Response:
+    """``POST /accounts/:id/verification-code``, with the live API's policy flow if on."""
+    state = _state(request)
+    account = _owned_account(request)
+    if "Idempotency-Key" in request.headers:
+        raise _Refusal(
+            400,
+            "IDEMPOTENCY_KEY_NOT_ALLOWED",
+            "Secret-bearing calls do not accept Idempotency-Key.",
+        )
+    acceptance = _acceptance(await request.read())
+    if state.require_policy_acceptance:
+        _check_policy(state, acceptance)
+    found = state.read_verification_code(account["id"])
+    if found is None:
+        raise _Refusal(
+            404,
+            "VERIFICATION_CODE_NOT_FOUND",
+            "No verification code found in the inbox. Make sure you triggered the code from "
+            "the platform first and wait a few seconds before retrying.",
+        )
+    if acceptance is not None and state.require_policy_acceptance:
+        state.credits_charged += state.policy_credit_cost
+    code, source = found
+    return web.json_response(
+        {"data": {"account_id": account["id"], "verification_code": code, "source": source}}
+    )
+
+
+async def trigger_verification_code(request: web.Request) -> web.Response:
+    """Sandbox only: send a code to the inbox, readable after ``delay_seconds``."""
+    account = _owned_account(request)
+    raw = request.query.get("delay_seconds", "3")
+    try:
+        delay = float(raw)
+    except ValueError:
+        delay = -1.0
+    if not 0 <= delay <= 3600:
+        raise _Refusal(
+            400, "VALIDATION_ERROR", "delay_seconds must be from 0 to 3600.",
+            {"field": "delay_seconds", "value": raw},
+        )  # fmt: skip
+    _state(request).trigger_verification_code(account["id"], delay=delay)
+    return web.json_response({"data": {"account_id": account["id"], "arrives_in_seconds": delay}})
+
+
+def create_app(state: SandboxState) -> web.Application:
+    """The sandbox as an aiohttp application over ``state``, rooted at ``/api/ext``."""
+    app = web.Application(middlewares=[_api_middleware])
+    app[STATE_KEY] = state
+    accounts = f"{API_PREFIX}/accounts"
+    app.router.add_get(accounts, list_accounts)
+    app.router.add_get(accounts + "/{account_id}", get_account)
+    app.router.add_get(accounts + "/{account_id}/bundles", list_bundles)
+    app.router.add_post(accounts + "/{account_id}/verification-code", verification_code)
+    app.router.add_post(
+        f"{API_PREFIX}/_sandbox/accounts/{{account_id}}/verification-code/trigger",
+        trigger_verification_code,
+    )
+    return app
