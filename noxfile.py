@@ -24,9 +24,9 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict on the package and on the examples users copy from."""
-    session.install(MYPY, "-e", ".")
-    session.run("mypy", "--strict", "tokportal_async", "examples")
+    """mypy --strict on the package, the examples users copy from, and the tests."""
+    session.install(MYPY, "-e", ".[tests]")
+    session.run("mypy", "--strict", "tokportal_async", "examples", "tests")
 
 
 @nox.session(python=PYTHON)

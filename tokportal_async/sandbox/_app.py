@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from multidict import CIMultiDict
 
 from ._state import RecordedRequest, SandboxState
 
@@ -73,7 +74,8 @@ def _authenticate(request: web.Request, state: SandboxState) -> str:
 async def _api_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     state = _state(request)
     body = await request.read()
-    headers = {k: v for k, v in request.headers.items() if k.lower() != "x-api-key"}
+    headers = CIMultiDict(request.headers)
+    headers.popall("X-API-Key", None)
     state.requests.append(
         RecordedRequest(
             method=request.method,

@@ -1,0 +1,48 @@
+"""Shared fixtures: a real sandbox on loopback and clients pointed at it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tokportal_async import AsyncTokPortal
+from tokportal_async.sandbox import Sandbox
+
+SAMPLES = Path(__file__).parent / "samples"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    # aiohttp runs on asyncio only.
+    return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def _no_environment_leaks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never pick up a developer's real key or base URL."""
+    monkeypatch.delenv("TOKPORTAL_API_KEY", raising=False)
+    monkeypatch.delenv("TOKPORTAL_BASE_URL", raising=False)
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[Sandbox]:
+    async with Sandbox(accounts=250) as running:
+        yield running
+
+
+@pytest.fixture
+async def tp(sandbox: Sandbox) -> AsyncIterator[AsyncTokPortal]:
+    async with AsyncTokPortal(sandbox.api_key, base_url=sandbox.base_url) as client:
+        yield client
+
+
+def sample(name: str) -> bytes:
+    """A response body from the seed, verbatim."""
+    return (SAMPLES / f"{name}.json").read_bytes()
+
+
+def client_for(sandbox: Sandbox, **kwargs: Any) -> AsyncTokPortal:
+    return AsyncTokPortal(sandbox.api_key, base_url=sandbox.base_url, **kwargs)

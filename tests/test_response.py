@@ -1,0 +1,279 @@
+"""Pure decoding: (status, headers, bytes) to a model or a typed error, without a socket."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from tokportal_async import (
+    Account,
+    AccountDetail,
+    APIError,
+    APIResponseValidationError,
+    AuthenticationError,
+    BadRequestError,
+    Bundle,
+    BundleStatus,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    PolicyAcceptanceRequiredError,
+    RateLimitError,
+    ServerError,
+    TokPortalError,
+)
+from tokportal_async._response import (
+    RawResponse,
+    decode_data,
+    decode_page,
+    error_for,
+    parse_retry_after,
+)
+
+from .conftest import sample
+
+REQUEST_ID = "req_0123456789abcdef"
+
+
+def raw(
+    status: int, body: bytes | str | Any, content_type: str = "application/json", **headers: str
+) -> RawResponse:
+    if not isinstance(body, bytes | str):
+        body = json.dumps(body)
+    if isinstance(body, str):
+        body = body.encode()
+    all_headers = {"Content-Type": content_type, "X-TokPortal-Request-ID": REQUEST_ID}
+    all_headers.update({k.replace("_", "-"): v for k, v in headers.items()})
+    return RawResponse(status=status, headers=all_headers, body=body)
+
+
+def envelope(code: str, message: str = "nope", **details: Any) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        error["details"] = details
+    return {"error": error}
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "cls"),
+    [
+        (400, "VALIDATION_ERROR", BadRequestError),
+        (422, "VALIDATION_ERROR", BadRequestError),
+        (401, "AUTH_MISSING_KEY", AuthenticationError),
+        (401, "AUTH_INVALID_KEY", AuthenticationError),
+        (401, "AUTH_REVOKED_KEY", AuthenticationError),
+        (403, "SAVED_ACCOUNT_NOT_OWNED", PermissionDeniedError),
+        (404, "SAVED_ACCOUNT_NOT_FOUND", NotFoundError),
+        (404, "ACCOUNT_NOT_FOUND", NotFoundError),
+        (409, "CREDENTIAL_REVEAL_QUOTE_CHANGED", ConflictError),
+        (428, "POLICY_ACCEPTANCE_REQUIRED", PolicyAcceptanceRequiredError),
+        (429, "RATE_LIMIT_EXCEEDED", RateLimitError),
+        (500, "INTERNAL_ERROR", ServerError),
+        (503, "SOMETHING_NEW", ServerError),
+        (418, "SOMETHING_NEW", APIError),
+    ],
+)
+def test_error_class_follows_status(status: int, code: str, cls: type[APIError]) -> None:
+    error = error_for(raw(status, envelope(code, "human text", field="x")))
+    assert type(error) is cls
+    assert isinstance(error, TokPortalError)
+    assert (error.status, error.code, error.message) == (status, code, "human text")
+    assert error.details == {"field": "x"}
+    assert error.request_id == REQUEST_ID
+    assert REQUEST_ID in str(error)
+    assert code in str(error)
+
+
+def test_policy_error_carries_version_cost_and_how_to_accept() -> None:
+    body = envelope("POLICY_REQUIRED", "Accept first", policy_version="2026-11-01", credit_cost=3)
+    error = error_for(raw(428, body))
+    assert isinstance(error, PolicyAcceptanceRequiredError)
+    assert error.policy_version == "2026-11-01"
+    assert error.details["credit_cost"] == 3
+    text = str(error)
+    assert "accept_policy='2026-11-01'" in text
+    assert "credits" in text
+    assert "support" in text
+
+
+def test_quote_changed_is_a_conflict_with_the_new_terms() -> None:
+    body = envelope("CREDENTIAL_REVEAL_QUOTE_CHANGED", policy_version="v2", credit_cost=5)
+    error = error_for(raw(409, body))
+    assert isinstance(error, ConflictError)
+    assert error.details == {"policy_version": "v2", "credit_cost": 5}
+
+
+def test_rate_limit_error_reads_retry_after_header_first() -> None:
+    body = envelope("RATE_LIMIT_EXCEEDED", retry_after_seconds=9)
+    error = error_for(raw(429, body, Retry_After="4"))
+    assert isinstance(error, RateLimitError)
+    assert error.retry_after == 4.0
+
+
+def test_rate_limit_error_falls_back_to_details() -> None:
+    error = error_for(raw(429, envelope("RATE_LIMIT_EXCEEDED", retry_after_seconds=9)))
+    assert isinstance(error, RateLimitError)
+    assert error.retry_after == 9.0
+
+
+def test_retry_after_as_http_date() -> None:
+    now = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
+    headers = {"Retry-After": "Wed, 25 Nov 2026 12:00:30 GMT"}
+    assert parse_retry_after(headers, now=now) == 30.0
+
+
+def test_retry_after_in_the_past_or_unreadable() -> None:
+    now = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
+    assert parse_retry_after({"Retry-After": "Wed, 25 Nov 2026 11:00:00 GMT"}, now=now) == 0.0
+    assert parse_retry_after({"Retry-After": "soon"}) is None
+    assert parse_retry_after({}, {"retry_after_seconds": True}) is None
+    assert parse_retry_after({}) is None
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "content_type", "cls"),
+    [
+        (502, "<html><body>502 Bad Gateway</body></html>", "text/html", ServerError),
+        (503, "", "text/plain", ServerError),
+        (500, '{"error": {"code": "BOOM", "mess', "application/json", ServerError),
+        (404, "Not Found", "text/plain", NotFoundError),
+        (401, '["not", "an", "envelope"]', "application/json", AuthenticationError),
+    ],
+)
+def test_error_without_json_envelope_still_typed(
+    status: int, body: str, content_type: str, cls: type[APIError]
+) -> None:
+    error = error_for(raw(status, body, content_type))
+    assert type(error) is cls
+    assert error.status == status
+    assert error.code is None
+    assert error.request_id == REQUEST_ID
+    assert f"HTTP {status}" in error.message
+
+
+def test_redirect_is_an_error_that_explains_it_was_not_followed() -> None:
+    error = error_for(raw(302, "", Location="https://elsewhere.example/"))
+    assert type(error) is APIError
+    assert "redirect" in error.message
+    assert "base_url" in error.message
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "expected"),
+    [
+        ("<html>maintenance</html>", "text/html", "not valid JSON"),
+        ('{"data": {"id": "9f3a', "application/json", "not valid JSON"),
+        ("", "application/json", "empty body"),
+        (b"\xff\xfe{", "application/json", "not valid JSON"),
+        ("[]", "application/json", "'data'"),
+        ('{"detail": {}}', "application/json", "'data'"),
+    ],
+)
+def test_bad_success_body_raises_validation_error(
+    body: str | bytes, content_type: str, expected: str
+) -> None:
+    with pytest.raises(APIResponseValidationError) as caught:
+        decode_data(raw(200, body, content_type), AccountDetail)
+    assert caught.value.status == 200
+    assert caught.value.request_id == REQUEST_ID
+    assert expected in str(caught.value)
+    assert isinstance(caught.value, TokPortalError)
+
+
+def _seed(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(sample(name))
+    return loaded
+
+
+def test_missing_required_field_names_its_path() -> None:
+    body = _seed("get_account")
+    del body["data"]["username"]
+    with pytest.raises(APIResponseValidationError) as caught:
+        decode_data(raw(200, body), AccountDetail)
+    assert "required field missing @ $.data.username" in caught.value.errors
+    assert caught.value.__cause__ is not None
+
+
+def test_wrong_types_are_errors_not_coerced() -> None:
+    body = _seed("list_accounts")
+    body["data"][0]["username"] = 12345
+    body["data"][1]["created_at"] = 1767225600
+    body["pagination"]["total"] = "2"
+    with pytest.raises(APIResponseValidationError) as caught:
+        decode_page(raw(200, body), Account)
+    errors = caught.value.errors
+    assert any("$.data[0].username" in line for line in errors)
+    assert any("$.data[1].created_at" in line for line in errors)
+    assert any("$.pagination.total" in line for line in errors)
+
+
+def test_boolean_is_not_an_integer_and_integer_is_not_a_boolean() -> None:
+    body = _seed("list_bundles")
+    body["data"][0]["videos"]["pending"] = True
+    body["data"][0]["wants_moderation"] = 0
+    with pytest.raises(APIResponseValidationError) as caught:
+        decode_page(raw(200, body), Bundle)
+    assert any("videos.pending" in line for line in caught.value.errors)
+    assert any("wants_moderation" in line for line in caught.value.errors)
+
+
+def test_naive_timestamp_is_refused() -> None:
+    body = _seed("get_account")
+    body["data"]["created_at"] = "2026-01-10T08:00:00"
+    with pytest.raises(APIResponseValidationError) as caught:
+        decode_data(raw(200, body), AccountDetail)
+    assert any("created_at" in line for line in caught.value.errors)
+
+
+def test_null_in_a_non_nullable_field_is_an_error() -> None:
+    body = _seed("get_account")
+    body["data"]["profile_url"] = None
+    with pytest.raises(APIResponseValidationError):
+        decode_data(raw(200, body), AccountDetail)
+
+
+def test_pagination_missing_is_an_error() -> None:
+    body = _seed("list_accounts")
+    del body["pagination"]
+    with pytest.raises(APIResponseValidationError) as caught:
+        decode_page(raw(200, body), Account)
+    assert "pagination" in str(caught.value)
+
+
+def test_unknown_fields_are_ignored() -> None:
+    body = _seed("get_account")
+    body["data"]["brand_new_field"] = {"nested": [1, 2]}
+    body["data"]["credentials"]["totp_seed"] = "x"
+    body["extra_top_level"] = True
+    detail = decode_data(raw(200, body), AccountDetail)
+    assert detail.username == "coolcreator99"
+
+
+def test_unknown_enum_values_keep_their_string() -> None:
+    accounts = _seed("list_accounts")
+    accounts["data"][0]["platform"] = "youtube_shorts"
+    page = decode_page(raw(200, accounts), Account)
+    assert page[0].platform == "youtube_shorts"
+    assert page[1].platform == "tiktok"
+
+    bundles = _seed("list_bundles")
+    bundles["data"][0]["status"] = "archived"
+    bundles["data"][0]["bundle_type"] = "comments_only"
+    (bundle,) = decode_page(raw(200, bundles), Bundle)
+    assert (bundle.status, bundle.bundle_type) == ("archived", "comments_only")
+    assert not isinstance(bundle.status, BundleStatus)
+
+
+def test_credentials_left_out_read_as_none() -> None:
+    body = _seed("get_account")
+    del body["data"]["credentials"]
+    assert decode_data(raw(200, body), AccountDetail).credentials is None
+
+
+def test_error_answer_to_decode_raises_the_typed_error() -> None:
+    with pytest.raises(NotFoundError) as caught:
+        decode_data(raw(404, envelope("SAVED_ACCOUNT_NOT_FOUND")), AccountDetail)
+    assert caught.value.request_id == REQUEST_ID
