@@ -30,6 +30,13 @@ def typecheck(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Speed, measured side by side with the alternatives; never asserted in tests."""
+    session.install("-e", ".")
+    session.run("python", "benchmarks/decode.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """The test suite, warnings as errors, against the sandbox over loopback."""
     session.install("-e", ".[tests]")
