@@ -267,10 +267,16 @@ def test_unknown_enum_values_keep_their_string() -> None:
     assert not isinstance(bundle.status, BundleStatus)
 
 
-def test_credentials_left_out_read_as_none() -> None:
+def test_detail_fields_left_out_read_as_none() -> None:
     body = _seed("get_account")
     del body["data"]["credentials"]
-    assert decode_data(raw(200, body), AccountDetail).credentials is None
+    del body["data"]["last_verification_code"]
+    del body["data"]["current_cm_id"]
+    detail = decode_data(raw(200, body), AccountDetail)
+    assert detail.credentials is None
+    assert detail.last_verification_code is None
+    assert detail.current_cm_id is None
+    assert detail.username == "coolcreator99"
 
 
 def test_error_answer_to_decode_raises_the_typed_error() -> None:

@@ -121,13 +121,14 @@ class Credentials:
 class AccountDetail(Account):
     """One account with what ``GET /accounts/:id`` adds to the listing.
 
-    ``credentials`` is ``None`` where the live API leaves it out (newer deployments reveal
-    credentials through a separate, policy-guarded call).
+    The detail fields are ``None`` where the live API leaves them out: newer deployments
+    reveal ``credentials`` through a separate, policy-guarded call, and the detail shape is
+    the part of the API that has moved most since the contract was written.
     """
 
     credentials: Credentials | None = None
-    last_verification_code: str | None = attrs.field(repr=_masked)
-    current_cm_id: str | None
+    last_verification_code: str | None = attrs.field(default=None, repr=_masked)
+    current_cm_id: str | None = None
 
 
 @attrs.frozen(kw_only=True)
