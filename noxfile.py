@@ -16,10 +16,11 @@ LINTED = ["tokportal_async", "tests", "examples", "benchmarks", "noxfile.py"]
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """Ruff's rules and its formatter, checked, not applied."""
-    session.install(RUFF)
+    """Ruff's rules and its formatter, checked, not applied; and the facade is not stale."""
+    session.install(RUFF, "-e", ".")
     session.run("ruff", "check", *LINTED)
     session.run("ruff", "format", "--check", *LINTED)
+    session.run("python", "-m", "tokportal_async._codegen", "--check")
 
 
 @nox.session(python=PYTHON)
@@ -33,7 +34,8 @@ def typecheck(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Speed, measured side by side with the alternatives; never asserted in tests."""
     session.install("-e", ".")
-    session.run("python", "benchmarks/decode.py", *session.posargs)
+    session.run("python", "-m", "benchmarks.decode")
+    session.run("python", "-m", "benchmarks.facade")
 
 
 @nox.session(python=PYTHON)

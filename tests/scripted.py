@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -75,13 +75,20 @@ async def scripted_server(*script: Reply | str) -> AsyncIterator[ScriptedServer]
 
 
 @asynccontextmanager
-async def silent_server(partial: bytes = b"") -> AsyncIterator[str]:
-    """A server that reads the request, writes ``partial`` (maybe nothing), then stalls."""
+async def silent_server(
+    partial: bytes = b"", on_request: Callable[[], None] | None = None
+) -> AsyncIterator[str]:
+    """A server that reads the request, writes ``partial`` (maybe nothing), then stalls.
+
+    ``on_request`` runs once the request has been read, while the client waits.
+    """
     writers: list[asyncio.StreamWriter] = []
 
     async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writers.append(writer)
         await reader.readuntil(b"\r\n\r\n")
+        if on_request is not None:
+            on_request()
         if partial:
             writer.write(partial)
             await writer.drain()

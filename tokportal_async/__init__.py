@@ -7,6 +7,8 @@ Example::
     async with AsyncTokPortal() as tp:          # key from TOKPORTAL_API_KEY
         async for account in tp.accounts.iter(platform="tiktok"):
             detail = await tp.accounts.get(account.id)
+
+Without ``await``, ``TokPortal`` offers the same methods as plain calls.
 """
 
 from ._accounts import AsyncAccounts
@@ -42,6 +44,7 @@ from ._models import (
     VerificationCode,
     VideoSlotSummary,
 )
+from ._sync_client import Accounts, TokPortal
 from ._version import __version__
 
 __all__ = [
@@ -51,6 +54,7 @@ __all__ = [
     "APITimeoutError",
     "Account",
     "AccountDetail",
+    "Accounts",
     "AsyncAccounts",
     "AsyncTokPortal",
     "AuthenticationError",
@@ -70,6 +74,7 @@ __all__ = [
     "RateLimitError",
     "ServerError",
     "SocialCredentials",
+    "TokPortal",
     "TokPortalError",
     "VerificationCode",
     "VerificationCodeNotFoundError",

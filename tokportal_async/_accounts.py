@@ -18,7 +18,7 @@ from ._models import (
     Platform,
     VerificationCode,
 )
-from ._pagination import walk_pages
+from ._pagination import flattens, walk_pages
 from ._query import query
 from ._response import decode_data, decode_page
 from ._retry import RetryMode
@@ -132,6 +132,7 @@ class AsyncAccounts:
         async for page in walk_pages(fetch):
             yield page
 
+    @flattens("pages")
     async def iter(
         self,
         *,
@@ -179,14 +180,14 @@ class AsyncAccounts:
         response = await self._client._request("GET", path, params=params)
         return decode_page(response, Bundle)
 
-    async def iter_bundles(
+    async def bundle_pages(
         self,
         account_id: str,
         *,
         status: BundleStatus | str | None = None,
         per_page: int = DEFAULT_ITER_PER_PAGE,
-    ) -> AsyncIterator[Bundle]:
-        """Every bundle tied to an account, page after page, fetched lazily."""
+    ) -> AsyncIterator[Page[Bundle]]:
+        """Every page of bundles tied to an account, fetched lazily, one at a time."""
         _account_path(account_id)
         _bundle_filters(status, None, per_page)
 
@@ -194,6 +195,24 @@ class AsyncAccounts:
             return await self.bundles(account_id, status=status, page=number, per_page=per_page)
 
         async for page in walk_pages(fetch):
+            yield page
+
+    @flattens("bundle_pages")
+    async def iter_bundles(
+        self,
+        account_id: str,
+        *,
+        status: BundleStatus | str | None = None,
+        per_page: int = DEFAULT_ITER_PER_PAGE,
+    ) -> AsyncIterator[Bundle]:
+        """Every bundle tied to an account, page after page, fetched lazily.
+
+        Example::
+
+            async for bundle in tp.accounts.iter_bundles(account_id, status="accepted"):
+                print(bundle.title, bundle.videos.pending, "free video slots")
+        """
+        async for page in self.bundle_pages(account_id, status=status, per_page=per_page):
             for bundle in page.data:
                 yield bundle
 

@@ -3,13 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ._models import Page
 
-__all__ = ["is_last_page", "walk_pages"]
+__all__ = ["flattens", "is_last_page", "walk_pages"]
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: The attribute :func:`flattens` sets, read by the facade generator.
+FLATTENS_ATTRIBUTE = "__tokportal_flattens__"
+
+
+def flattens(pages_method: str) -> Callable[[F], F]:
+    """Mark an async item iterator as the items of ``pages_method``, with the same arguments.
+
+    The blocking facade then walks the page iterator instead, and crosses threads once per
+    page instead of once per item.
+    """
+
+    def mark(method: F) -> F:
+        setattr(method, FLATTENS_ATTRIBUTE, pages_method)
+        return method
+
+    return mark
 
 
 def is_last_page(page: Page[T]) -> bool:

@@ -3,7 +3,8 @@
 It serves the four Accounts endpoints over HTTP from generated, deterministic data, with
 the documented errors, pagination and request ids, and optionally the live API's policy
 flow for verification codes. Start it with ``python -m tokportal_async.sandbox`` or
-in-process with ``async with Sandbox() as sandbox``.
+in-process with ``async with Sandbox() as sandbox``, or from a background thread for
+synchronous code with ``with serve_in_thread() as sandbox``.
 
 A sandbox-only endpoint, ``POST /api/ext/_sandbox/accounts/{id}/verification-code/trigger``
 (query ``delay_seconds``), sends a verification code to an account's inbox, as requesting a
@@ -13,5 +14,13 @@ login code on TikTok would.
 from ._app import API_PREFIX, create_app
 from ._server import Sandbox
 from ._state import RecordedRequest, SandboxState
+from ._thread import serve_in_thread
 
-__all__ = ["API_PREFIX", "RecordedRequest", "Sandbox", "SandboxState", "create_app"]
+__all__ = [
+    "API_PREFIX",
+    "RecordedRequest",
+    "Sandbox",
+    "SandboxState",
+    "create_app",
+    "serve_in_thread",
+]

@@ -1,0 +1,132 @@
+"""Shared scenarios, run through AsyncTokPortal and the blocking TokPortal alike.
+
+The same assertions on both clients keep the facade from drifting from the async API:
+same results, same errors with the same attributes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tokportal_async import (
+    Account,
+    AccountDetail,
+    AuthenticationError,
+    Bundle,
+    CodeSource,
+    ConflictError,
+    NotFoundError,
+    Page,
+    PermissionDeniedError,
+    PolicyAcceptanceRequiredError,
+    VerificationCode,
+    VerificationCodeNotFoundError,
+)
+from tokportal_async.sandbox import Sandbox, serve_in_thread
+
+from .drivers import Driver, make_driver
+
+KINDS = ["async", "sync"]
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with serve_in_thread(accounts=120) as running:
+        yield running
+
+
+@pytest.fixture(params=KINDS)
+def client(request: pytest.FixtureRequest, sandbox: Sandbox) -> Iterator[Driver]:
+    driver = make_driver(request.param, **sandbox.client_kwargs())
+    yield driver
+    driver.close()
+
+
+def test_list(client: Driver, sandbox: Sandbox) -> None:
+    page = client.call("list", platform="tiktok", per_page=10)
+    assert isinstance(page, Page)
+    assert all(isinstance(a, Account) and a.platform == "tiktok" for a in page)
+    assert page.pagination.per_page == 10
+    assert sandbox.state.last_request().query == {"platform": "tiktok", "per_page": "10"}
+
+
+def test_iterate(client: Driver, sandbox: Sandbox) -> None:
+    accounts = client.collect("iter", per_page=50)
+    assert [a.id for a in accounts] == [a["id"] for a in sandbox.state.accounts]
+    pages = client.collect("pages", per_page=50)
+    assert [len(p) for p in pages] == [50, 50, 20]
+
+
+def test_get(client: Driver, sandbox: Sandbox) -> None:
+    record = sandbox.state.accounts[5]
+    detail = client.call("get", record["id"])
+    assert isinstance(detail, AccountDetail)
+    assert detail.credentials is not None
+    assert detail.credentials.password == record["credentials"]["password"]
+
+
+def test_bundles(client: Driver, sandbox: Sandbox) -> None:
+    account_id = sandbox.state.accounts[0]["id"]
+    page = client.call("bundles", account_id, per_page=100)
+    assert all(isinstance(b, Bundle) for b in page)
+    every = client.collect("iter_bundles", account_id, per_page=1)
+    assert [b.id for b in every] == [b.id for b in page]
+    assert len(client.collect("bundle_pages", account_id, per_page=1)) == len(every)
+
+
+def test_verification_code(client: Driver, sandbox: Sandbox) -> None:
+    account_id = sandbox.state.accounts[1]["id"]
+    with pytest.raises(VerificationCodeNotFoundError):
+        client.call("verification_code", account_id)
+    sent = sandbox.state.trigger_verification_code(account_id, delay=0)
+    code = client.call("wait_for_verification_code", account_id, timeout=5, interval=0.05)
+    assert isinstance(code, VerificationCode)
+    assert code.verification_code == sent
+    assert code.source is CodeSource.EMAIL
+    assert client.call("verification_code", account_id).source is CodeSource.CACHED
+
+
+def test_errors_carry_the_same_attributes(client: Driver, sandbox: Sandbox) -> None:
+    with pytest.raises(NotFoundError) as missing:
+        client.call("get", "nope")
+    assert (missing.value.status, missing.value.code) == (404, "SAVED_ACCOUNT_NOT_FOUND")
+    assert missing.value.request_id
+    with pytest.raises(PermissionDeniedError) as foreign:
+        client.call("get", sandbox.state.foreign_account_ids[0])
+    assert foreign.value.code == "SAVED_ACCOUNT_NOT_OWNED"
+    with pytest.raises(ValueError, match="per_page"):
+        client.call("list", per_page=1000)
+    with pytest.raises(ValueError, match="account_id"):
+        client.collect("iter_bundles", "..")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_bad_key(kind: str, sandbox: Sandbox) -> None:
+    driver = make_driver(kind, api_key="tok_live_nope", base_url=sandbox.base_url)
+    try:
+        with pytest.raises(AuthenticationError) as caught:
+            driver.call("list")
+        assert caught.value.code == "AUTH_INVALID_KEY"
+    finally:
+        driver.close()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_policy_flow(kind: str) -> None:
+    with serve_in_thread(accounts=3, require_policy_acceptance=True) as sandbox:
+        driver = make_driver(kind, **sandbox.client_kwargs())
+        try:
+            account_id = sandbox.state.accounts[0]["id"]
+            sandbox.state.trigger_verification_code(account_id, delay=0)
+            with pytest.raises(PolicyAcceptanceRequiredError) as terms:
+                driver.call("verification_code", account_id)
+            version = terms.value.policy_version
+            sandbox.state.policy_version = "changed"
+            with pytest.raises(ConflictError):
+                driver.call("verification_code", account_id, accept_policy=version)
+            code = driver.call("verification_code", account_id, accept_policy="changed")
+            assert code.source == "email"
+        finally:
+            driver.close()
