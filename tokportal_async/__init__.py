@@ -40,10 +40,12 @@ from ._models import (
     Page,
     Pagination,
     Platform,
+    RateLimit,
     SocialCredentials,
     VerificationCode,
     VideoSlotSummary,
 )
+from ._rate_limit import RateLimiter
 from ._sync_client import Accounts, TokPortal
 from ._version import __version__
 
@@ -71,7 +73,9 @@ __all__ = [
     "PermissionDeniedError",
     "Platform",
     "PolicyAcceptanceRequiredError",
+    "RateLimit",
     "RateLimitError",
+    "RateLimiter",
     "ServerError",
     "SocialCredentials",
     "TokPortal",

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from ._constants import DEFAULT_CODE_POLL_INTERVAL, DEFAULT_CODE_WAIT_TIMEOUT, DEFAULT_ITER_PER_PAGE
-from ._errors import VerificationCodeNotFoundError
+from ._errors import UNCERTAIN_OUTCOME, ServerError, VerificationCodeNotFoundError
 from ._models import (
     Account,
     AccountDetail,
@@ -240,7 +240,11 @@ class AsyncAccounts:
         # No Idempotency-Key, ever: TokPortal rejects it on secret-bearing calls. And no
         # retry once the request may have reached the server (see RetryMode).
         response = await self._client._request("POST", path, json=body, mode=RetryMode.UNSENT_ONLY)
-        return decode_data(response, VerificationCode)
+        try:
+            return decode_data(response, VerificationCode)
+        except ServerError as exc:
+            # A 5xx may come after the code was revealed and credits debited.
+            raise exc._with_message(f"{exc.message}; {UNCERTAIN_OUTCOME}") from exc
 
     async def wait_for_verification_code(
         self,

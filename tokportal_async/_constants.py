@@ -39,6 +39,16 @@ RETRY_MAX_DELAY: Final = 8.0
 #: the caller can decide (a minute-long stall inside ``await get()`` would look like a hang).
 RETRY_AFTER_CAP: Final = 60.0
 
+#: The documented budget: 120 requests per minute per key, a token bucket that refills
+#: continuously with bursts of up to 120. Only the starting point: the server's
+#: X-RateLimit-* headers take over from the first answer.
+DOCUMENTED_RATE_LIMIT: Final = 120
+DOCUMENTED_RATE_WINDOW: Final = 60.0
+
+#: No retry starts later than this many seconds after the first attempt: a call that has
+#: been failing for a minute should say so rather than keep a caller waiting.
+DEFAULT_RETRY_DEADLINE: Final = 60.0
+
 #: The seed's advice for VERIFICATION_CODE_NOT_FOUND: "wait 5-10 seconds and retry".
 DEFAULT_CODE_WAIT_TIMEOUT: Final = 60.0
 DEFAULT_CODE_POLL_INTERVAL: Final = 5.0

@@ -11,8 +11,9 @@ from the server's error message, its code, the status and the request id.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Self
 
 __all__ = [
     "APIConnectionError",
@@ -30,6 +31,15 @@ __all__ = [
     "TokPortalError",
     "VerificationCodeNotFoundError",
 ]
+
+
+#: Said by the error of a call with effects that was not sent again, because the first
+#: attempt may have reached the server (the verification code may have been revealed, and
+#: credits debited).
+UNCERTAIN_OUTCOME = (
+    "the request may have reached TokPortal, so it was not sent again: check the account's "
+    "state before calling again"
+)
 
 
 class TokPortalError(Exception):
@@ -77,6 +87,13 @@ class APIError(TokPortalError):
         if self.request_id:
             facts.append(f"request id {self.request_id}")
         return f"{self.message} ({', '.join(facts)})"
+
+    def _with_message(self, message: str) -> Self:
+        """The same error (class and attributes) with another message."""
+        clone = copy.copy(self)
+        clone.message = message
+        clone.args = (clone._summary(),)
+        return clone
 
     def __repr__(self) -> str:
         return (

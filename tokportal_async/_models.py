@@ -29,6 +29,7 @@ __all__ = [
     "Page",
     "Pagination",
     "Platform",
+    "RateLimit",
     "SocialCredentials",
     "VerificationCode",
     "VideoSlotSummary",
@@ -207,3 +208,12 @@ class Page(Generic[T]):
 
     def __getitem__(self, index: int) -> T:
         return self.data[index]
+
+
+@attrs.frozen(kw_only=True)
+class RateLimit:
+    """The key's request budget as the server last reported it (``X-RateLimit-*``)."""
+
+    limit: int
+    remaining: int
+    reset: datetime | None

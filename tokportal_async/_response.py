@@ -31,7 +31,7 @@ from ._errors import (
     ServerError,
     VerificationCodeNotFoundError,
 )
-from ._models import Page
+from ._models import Page, RateLimit
 
 __all__ = [
     "RawResponse",
@@ -39,6 +39,7 @@ __all__ = [
     "decode_page",
     "error_for",
     "parse_retry_after",
+    "rate_limit_of",
     "retry_after_of",
 ]
 
@@ -181,6 +182,35 @@ def parse_retry_after(
     ):
         return max(0.0, float(fallback))
     return None
+
+
+def _header_number(headers: Mapping[str, str], name: str) -> float | None:
+    raw = headers.get(name)
+    if raw is None:
+        return None
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def rate_limit_of(headers: Mapping[str, str]) -> RateLimit | None:
+    """The ``X-RateLimit-*`` headers as a :class:`RateLimit`, or ``None`` without them.
+
+    ``Limit`` and ``Remaining`` are required; an unreadable ``Reset`` (a Unix timestamp)
+    is ``None`` rather than a reason to drop what the other two say.
+    """
+    limit = _header_number(headers, "X-RateLimit-Limit")
+    remaining = _header_number(headers, "X-RateLimit-Remaining")
+    if limit is None or remaining is None:
+        return None
+    reset_at = _header_number(headers, "X-RateLimit-Reset")
+    try:
+        reset = datetime.fromtimestamp(reset_at, UTC) if reset_at is not None else None
+    except (OverflowError, OSError, ValueError):
+        reset = None
+    return RateLimit(limit=int(limit), remaining=max(0, int(remaining)), reset=reset)
 
 
 def retry_after_of(response: RawResponse) -> float | None:

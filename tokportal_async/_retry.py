@@ -21,8 +21,8 @@ import anyio
 import attrs
 import backoff
 
-from ._constants import RETRY_AFTER_CAP, RETRY_BASE_DELAY, RETRY_MAX_DELAY
-from ._errors import APIConnectionError
+from ._constants import DEFAULT_RETRY_DEADLINE, RETRY_AFTER_CAP, RETRY_BASE_DELAY, RETRY_MAX_DELAY
+from ._errors import UNCERTAIN_OUTCOME, APIConnectionError
 from ._response import RawResponse, retry_after_of
 
 __all__ = ["RetryMode", "RetryPolicy", "send_with_retries"]
@@ -44,9 +44,14 @@ class RetryMode(enum.Enum):
 
 @attrs.frozen(kw_only=True)
 class RetryPolicy:
-    """How many times to retry, and the bounds of the waits between attempts."""
+    """How many times to retry, and the bounds of the waits between attempts.
+
+    ``deadline`` bounds the whole: no retry starts later than ``deadline`` seconds after
+    the first attempt began.
+    """
 
     max_retries: int
+    deadline: float = DEFAULT_RETRY_DEADLINE
     base_delay: float = RETRY_BASE_DELAY
     max_delay: float = RETRY_MAX_DELAY
     retry_after_cap: float = RETRY_AFTER_CAP
@@ -80,13 +85,14 @@ def _status_is_retryable(mode: RetryMode, status: int) -> bool:
     return status == 429  # a 429 is refused before the endpoint runs
 
 
+def _past_deadline(policy: RetryPolicy, started: float, wait: float) -> bool:
+    return anyio.current_time() + wait - started > policy.deadline
+
+
 def _uncertain(error: APIConnectionError) -> APIConnectionError:
     """The same failure, saying why it was not retried and what to do instead."""
     return type(error)(
-        f"{error.message}; the request may have reached TokPortal, so it was not sent "
-        "again: check the account's state before calling again",
-        method=error.method,
-        path=error.path,
+        f"{error.message}; {UNCERTAIN_OUTCOME}", method=error.method, path=error.path
     )
 
 
@@ -104,6 +110,7 @@ async def send_with_retries(
     raises the last :class:`APIConnectionError` when no answer ever came.
     """
     delays = policy.backoff_delays()
+    started = anyio.current_time()
     attempt = 0
     while True:
         attempt += 1
@@ -114,9 +121,10 @@ async def send_with_retries(
                 if mode is RetryMode.UNSENT_ONLY:
                     raise _uncertain(error) from error.__cause__
                 raise
-            if attempt > policy.max_retries:
+            wait = next(delays)
+            if attempt > policy.max_retries or _past_deadline(policy, started, wait):
                 raise
-            wait, request_id, reason = next(delays), None, type(error).__name__
+            request_id, reason = None, type(error).__name__
         else:
             if not _status_is_retryable(mode, response.status) or attempt > policy.max_retries:
                 return response
@@ -124,6 +132,8 @@ async def send_with_retries(
             if retry_after is not None and retry_after > policy.retry_after_cap:
                 return response  # too long to wait inside one call: let the caller decide
             wait = max(next(delays), retry_after or 0.0)
+            if _past_deadline(policy, started, wait):
+                return response
             request_id, reason = response.request_id, f"HTTP {response.status}"
         logger.info(
             "Retrying %s %s after %s (attempt %d of %d, waiting %.2fs, request id %s)",

@@ -12,12 +12,7 @@ import os
 import aiohttp
 from yarl import URL
 
-from ._constants import (
-    API_KEY_ENV,
-    BASE_URL_ENV,
-    DEFAULT_BASE_URL,
-    DEFAULT_CONNECT_TIMEOUT,
-)
+from ._constants import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
 
 __all__ = ["resolve_api_key", "resolve_base_url", "resolve_timeout"]
 
@@ -69,12 +64,23 @@ def resolve_base_url(base_url: str | None) -> URL:
     return url.with_path(url.path.rstrip("/"))
 
 
-def resolve_timeout(timeout: float | aiohttp.ClientTimeout) -> aiohttp.ClientTimeout:
-    """A number is the whole-request budget in seconds; a ClientTimeout is used as given."""
+def _seconds(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
+    return float(value)
+
+
+def resolve_timeout(
+    timeout: float | aiohttp.ClientTimeout, connect_timeout: float
+) -> aiohttp.ClientTimeout:
+    """The aiohttp timeout for ``timeout`` and ``connect_timeout`` seconds.
+
+    ``timeout`` bounds a whole request (connecting, sending, reading the whole body, so a
+    stalled read ends too); ``connect_timeout`` bounds opening a connection. A
+    ClientTimeout is used as given.
+    """
     if isinstance(timeout, aiohttp.ClientTimeout):
         return timeout
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
-        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-    return aiohttp.ClientTimeout(
-        total=float(timeout), sock_connect=min(float(timeout), DEFAULT_CONNECT_TIMEOUT)
-    )
+    total = _seconds("timeout", timeout)
+    connect = _seconds("connect_timeout", connect_timeout)
+    return aiohttp.ClientTimeout(total=total, sock_connect=min(total, connect))

@@ -16,11 +16,23 @@ from ._client import AsyncTokPortal
 from ._constants import (
     DEFAULT_CODE_POLL_INTERVAL,
     DEFAULT_CODE_WAIT_TIMEOUT,
+    DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_ITER_PER_PAGE,
     DEFAULT_MAX_RETRIES,
+    DEFAULT_RETRY_DEADLINE,
     DEFAULT_TIMEOUT,
 )
-from ._models import Account, AccountDetail, Bundle, BundleStatus, Page, Platform, VerificationCode
+from ._models import (
+    Account,
+    AccountDetail,
+    Bundle,
+    BundleStatus,
+    Page,
+    Platform,
+    RateLimit,
+    VerificationCode,
+)
+from ._rate_limit import RateLimiter
 from ._sync_runtime import PortalRunner, SyncClient
 
 __all__ = ["Accounts", "TokPortal"]
@@ -252,9 +264,16 @@ class TokPortal(SyncClient[AsyncTokPortal]):
         api_key: your API key; defaults to the ``TOKPORTAL_API_KEY`` environment variable.
         base_url: defaults to ``TOKPORTAL_BASE_URL``, then
             ``https://app.tokportal.com/api/ext``. Plain ``http`` only for loopback hosts.
-        timeout: seconds for a whole request, or an ``aiohttp.ClientTimeout``.
+        timeout: seconds for a whole request, reading the body included (default 60), or
+            an ``aiohttp.ClientTimeout`` used as given.
+        connect_timeout: seconds to open a connection (default 10).
         max_retries: how many times a failed request that is safe to repeat is sent again
             (default 2; 0 turns retries off).
+        retry_deadline: no retry starts later than this many seconds after the first
+            attempt (default 60).
+        rate_limiter: pace requests to the key's budget (``True``, the default: 120 per
+            minute until the server's ``X-RateLimit-*`` headers say otherwise), a tuned
+            :class:`RateLimiter`, or ``False`` to send requests as fast as they come.
 
     Use it as ``with``, or call :meth:`close` when done. One client is meant to be
     shared by every task of a program: it holds the connection pool.
@@ -271,14 +290,20 @@ class TokPortal(SyncClient[AsyncTokPortal]):
         *,
         base_url: str | None = None,
         timeout: float | aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
+        retry_deadline: float = DEFAULT_RETRY_DEADLINE,
+        rate_limiter: RateLimiter | bool = True,
     ) -> None:
         super().__init__(
             AsyncTokPortal(
                 api_key,
                 base_url=base_url,
                 timeout=timeout,
+                connect_timeout=connect_timeout,
                 max_retries=max_retries,
+                retry_deadline=retry_deadline,
+                rate_limiter=rate_limiter,
             )
         )
 
@@ -291,6 +316,16 @@ class TokPortal(SyncClient[AsyncTokPortal]):
     def max_retries(self) -> int:
         """How many times a request that is safe to repeat is sent again."""
         return self._async.max_retries
+
+    @property
+    def rate_limit(self) -> RateLimit | None:
+        """The key's budget from the last ``X-RateLimit-*`` headers seen, if any yet."""
+        return self._async.rate_limit
+
+    @property
+    def rate_limiter(self) -> RateLimiter | None:
+        """The bucket that paces this client's requests, or ``None`` when switched off."""
+        return self._async.rate_limiter
 
     @property
     def is_closed(self) -> bool:

@@ -12,15 +12,20 @@ login code on TikTok would.
 """
 
 from ._app import API_PREFIX, create_app
+from ._faults import Fault, FaultPlan
+from ._limits import TokenBuckets
 from ._server import Sandbox
 from ._state import RecordedRequest, SandboxState
 from ._thread import serve_in_thread
 
 __all__ = [
     "API_PREFIX",
+    "Fault",
+    "FaultPlan",
     "RecordedRequest",
     "Sandbox",
     "SandboxState",
+    "TokenBuckets",
     "create_app",
     "serve_in_thread",
 ]

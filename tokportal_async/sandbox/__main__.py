@@ -28,6 +28,26 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="leave credentials out of account details, as newer deployments do",
     )
+    parser.add_argument(
+        "--latency-ms", type=float, default=0.0, help="milliseconds added to every answer"
+    )
+    parser.add_argument(
+        "--fault-rate",
+        type=float,
+        default=0.0,
+        help="share of requests (0-1) answered with a fault: 5xx, HTML 502, drop, stall, "
+        "truncated body",
+    )
+    parser.add_argument("--fault-seed", type=int, default=None, help="seed of the fault draw")
+    parser.add_argument(
+        "--rate-limit",
+        type=int,
+        default=None,
+        help="enforce a token bucket of this many requests per --rate-window per key",
+    )
+    parser.add_argument(
+        "--rate-window", type=float, default=60.0, help="seconds of the rate limit's window"
+    )
     return parser.parse_args(argv)
 
 
@@ -39,6 +59,11 @@ async def _serve(args: argparse.Namespace) -> None:
         port=args.port,
         require_policy_acceptance=args.require_policy_acceptance,
         omit_credentials=args.omit_credentials,
+        latency=args.latency_ms / 1000,
+        fault_rate=args.fault_rate,
+        fault_seed=args.fault_seed,
+        rate_limit=args.rate_limit,
+        rate_window=args.rate_window,
     )
     async with sandbox:
         print(f"TOKPORTAL_BASE_URL={sandbox.base_url}", flush=True)

@@ -6,6 +6,8 @@ Every answer carries ``X-TokPortal-Request-ID``; every error uses the documented
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import math
 import uuid
@@ -15,12 +17,20 @@ from typing import Any
 from aiohttp import web
 from multidict import CIMultiDict
 
+from ._faults import Fault
 from ._state import RecordedRequest, SandboxState
 
-__all__ = ["API_PREFIX", "STATE_KEY", "create_app"]
+__all__ = ["API_PREFIX", "STATE_KEY", "STOPPING_KEY", "create_app"]
 
 API_PREFIX = "/api/ext"
 STATE_KEY = web.AppKey("tokportal_sandbox_state", SandboxState)
+#: Set when the sandbox stops, so stalled requests end instead of holding shutdown up.
+STOPPING_KEY = web.AppKey("tokportal_sandbox_stopping", asyncio.Event)
+_CONTROL_PREFIX = f"{API_PREFIX}/_sandbox/"
+_PROXY_502_PAGE = (
+    "<html><head><title>502 Bad Gateway</title></head>"
+    "<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>"
+)
 _KEY = web.RequestKey("tokportal_sandbox_key", str)
 
 _LIST_FIELDS = (
@@ -76,7 +86,7 @@ async def _api_middleware(request: web.Request, handler: Handler) -> web.StreamR
     body = await request.read()
     headers = CIMultiDict(request.headers)
     headers.popall("X-API-Key", None)
-    state.requests.append(
+    state.record(
         RecordedRequest(
             method=request.method,
             path=request.raw_path.split("?", 1)[0],
@@ -85,8 +95,26 @@ async def _api_middleware(request: web.Request, handler: Handler) -> web.StreamR
             body=body,
         )
     )
+    if state.latency > 0:
+        await asyncio.sleep(state.latency)  # the server's own slowness, not a test's wait
+    fault = None
+    if not request.raw_path.startswith(_CONTROL_PREFIX):
+        fault = state.faults.draw(f"{request.method} {request.raw_path}")
+    if fault is not None and fault is not Fault.TRUNCATE:
+        return await _misbehave(request, fault)
+    limit_headers: dict[str, str] = {}
     try:
-        request[_KEY] = _authenticate(request, state)
+        key = request[_KEY] = _authenticate(request, state)
+        if state.rate_limiter is not None:
+            decision = state.rate_limiter.take(key)
+            limit_headers = decision.headers
+            if not decision.allowed:
+                raise _Refusal(
+                    429,
+                    "RATE_LIMIT_EXCEEDED",
+                    "Rate limit exceeded. Slow down and retry after the indicated time.",
+                    {"retry_after_seconds": decision.retry_after},
+                )
         response = await handler(request)
     except _Refusal as refusal:
         response = _error_response(refusal)
@@ -96,10 +124,53 @@ async def _api_middleware(request: web.Request, handler: Handler) -> web.StreamR
         response = _error_response(
             _Refusal(405, "METHOD_NOT_ALLOWED", "Method not allowed on this endpoint.")
         )
+    response.headers.update(limit_headers)
     response.headers["X-TokPortal-Request-ID"] = f"req_{uuid.uuid4().hex[:24]}"
     response.headers["X-TokPortal-API-Version"] = "v1"
     response.headers["X-TokPortal-API-Stability"] = "sandbox"
+    if fault is Fault.TRUNCATE and isinstance(response, web.Response) and response.body:
+        return await _truncate(request, response)
     return response
+
+
+async def _misbehave(request: web.Request, fault: Fault) -> web.StreamResponse:
+    """Answer as a failing server or proxy would."""
+    request_id = {"X-TokPortal-Request-ID": f"req_{uuid.uuid4().hex[:24]}"}
+    if fault is Fault.STALL:
+        stopping = request.app[STOPPING_KEY]
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), _state(request).faults.stall_seconds)
+    if fault in (Fault.DROP, Fault.STALL):
+        # Hang up without a word; aiohttp then has nowhere to write the empty answer.
+        if request.transport is not None:
+            request.transport.close()
+        return web.Response(status=500)
+    if fault is Fault.HTML_502:
+        return web.Response(
+            status=502, text=_PROXY_502_PAGE, content_type="text/html", headers=request_id
+        )
+    status = int(fault.value)
+    response = _error_response(
+        _Refusal(status, "INTERNAL_ERROR" if status == 500 else "UPSTREAM_UNAVAILABLE",
+                 "The sandbox failed on purpose (fault injection).")
+    )  # fmt: skip
+    response.headers.update(request_id)
+    if status == 503:
+        response.headers["Retry-After"] = "0"
+    return response
+
+
+async def _truncate(request: web.Request, response: web.Response) -> web.StreamResponse:
+    """Send the headers and half of the body, promising all of it, then hang up."""
+    body = response.body
+    assert isinstance(body, bytes)
+    stream = web.StreamResponse(status=response.status, headers=response.headers)
+    stream.content_length = len(body)
+    await stream.prepare(request)
+    await stream.write(body[: len(body) // 2])
+    assert request.transport is not None
+    request.transport.close()
+    return stream
 
 
 def _int_param(request: web.Request, name: str, default: int, low: int, high: int) -> int:
@@ -300,6 +371,7 @@ def create_app(state: SandboxState) -> web.Application:
     """The sandbox as an aiohttp application over ``state``, rooted at ``/api/ext``."""
     app = web.Application(middlewares=[_api_middleware])
     app[STATE_KEY] = state
+    app[STOPPING_KEY] = asyncio.Event()
     accounts = f"{API_PREFIX}/accounts"
     app.router.add_get(accounts, list_accounts)
     app.router.add_get(accounts + "/{account_id}", get_account)

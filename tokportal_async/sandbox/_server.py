@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Callable
 from types import TracebackType
@@ -9,7 +10,8 @@ from typing import Any, Self
 
 from aiohttp import web
 
-from ._app import API_PREFIX, create_app
+from ._app import API_PREFIX, STOPPING_KEY, create_app
+from ._faults import Fault
 from ._state import SandboxState
 
 __all__ = ["Sandbox"]
@@ -33,6 +35,18 @@ class Sandbox:
             two-step policy flow (428, then acceptance, or 409 if the terms changed).
         omit_credentials: leave ``credentials`` out of account details, as newer
             deployments do.
+        latency: seconds added before every answer.
+        fault_rate: the share of requests (0 to 1) that meet a fault: a 500, 502 or 503,
+            a proxy's HTML 502 page, a dropped connection, a stall, or a truncated body.
+        fault_kinds: which of those faults (``Fault`` values); all by default.
+        fault_seed: the seed of the fault draw (default: ``seed``).
+        stall_seconds: how long a stalled request hangs at most.
+        rate_limit: enforce the documented token bucket: this many requests per
+            ``rate_window`` seconds per key, with ``X-RateLimit-*`` headers and 429s.
+            ``None`` (the default) means no limit and no headers.
+        rate_window: seconds over which ``rate_limit`` requests refill (TokPortal: 60).
+        ssl_context: serve HTTPS with this server context (for example one made with
+            ``trustme``); plain HTTP without one.
         clock: the time source for code arrival (tests may pass their own).
     """
 
@@ -46,19 +60,36 @@ class Sandbox:
         api_key: str | None = None,
         require_policy_acceptance: bool = False,
         omit_credentials: bool = False,
+        latency: float = 0.0,
+        fault_rate: float = 0.0,
+        fault_kinds: tuple[Fault | str, ...] | None = None,
+        fault_seed: int | None = None,
+        stall_seconds: float = 30.0,
+        rate_limit: int | None = None,
+        rate_window: float = 60.0,
+        ssl_context: ssl.SSLContext | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self._ssl_context = ssl_context
         self.state = SandboxState(
             seed=seed,
             accounts=accounts,
             api_key=api_key,
             require_policy_acceptance=require_policy_acceptance,
             omit_credentials=omit_credentials,
+            latency=latency,
+            fault_rate=fault_rate,
+            fault_kinds=fault_kinds,
+            fault_seed=fault_seed,
+            stall_seconds=stall_seconds,
+            rate_limit=rate_limit,
+            rate_window=rate_window,
             clock=clock,
         )
         self._host = host
         self._port = port
         self._runner: web.AppRunner | None = None
+        self._app: web.Application | None = None
         self._base_url: str | None = None
 
     def __repr__(self) -> str:
@@ -78,18 +109,22 @@ class Sandbox:
 
     async def start(self) -> None:
         """Start listening; :attr:`base_url` is known from then on."""
-        runner = web.AppRunner(create_app(self.state), access_log=None)
+        self._app = create_app(self.state)
+        # handler_cancellation: a client that gives up on a stalled request frees it.
+        runner = web.AppRunner(self._app, access_log=None, handler_cancellation=True)
         await runner.setup()
-        site = web.TCPSite(runner, self._host, self._port)
+        site = web.TCPSite(runner, self._host, self._port, ssl_context=self._ssl_context)
         await site.start()
         self._runner = runner
         host, port = runner.addresses[0][:2]
         host = f"[{host}]" if ":" in host else host
-        self._base_url = f"http://{host}:{port}{API_PREFIX}"
+        scheme = "https" if self._ssl_context is not None else "http"
+        self._base_url = f"{scheme}://{host}:{port}{API_PREFIX}"
 
     async def stop(self) -> None:
         """Stop listening and close every connection."""
-        if self._runner is not None:
+        if self._runner is not None and self._app is not None:
+            self._app[STOPPING_KEY].set()
             await self._runner.cleanup()
             self._runner = None
 

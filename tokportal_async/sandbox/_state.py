@@ -15,6 +15,8 @@ from typing import Any
 import attrs
 
 from ._data import generate_accounts, generate_bundles, sandbox_key
+from ._faults import Fault, FaultPlan
+from ._limits import TokenBuckets
 
 __all__ = ["RecordedRequest", "SandboxState"]
 
@@ -56,9 +58,29 @@ class SandboxState:
         api_key: str | None = None,
         require_policy_acceptance: bool = False,
         omit_credentials: bool = False,
+        latency: float = 0.0,
+        fault_rate: float = 0.0,
+        fault_kinds: tuple[Fault | str, ...] | None = None,
+        fault_seed: int | None = None,
+        stall_seconds: float = 30.0,
+        rate_limit: int | None = None,
+        rate_window: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.seed = seed
+        #: Seconds added before every API answer, as a distant server would.
+        self.latency = latency
+        #: Faults to inject (``faults.rate`` may be changed between requests).
+        self.faults = FaultPlan(
+            rate=fault_rate,
+            kinds=tuple(Fault(kind) for kind in fault_kinds) if fault_kinds else tuple(Fault),
+            seed=seed if fault_seed is None else fault_seed,
+            stall_seconds=stall_seconds,
+        )
+        #: The documented token-bucket limiter, or None for no limit (and no headers).
+        self.rate_limiter = (
+            TokenBuckets(limit=rate_limit, window=rate_window) if rate_limit else None
+        )
         self.api_key = api_key or sandbox_key(seed)
         #: The key of another TokPortal user, who owns :attr:`foreign_account_ids`.
         self.other_api_key = sandbox_key(seed + 1_000_003)
@@ -70,6 +92,9 @@ class SandboxState:
         self.omit_credentials = omit_credentials
         self.clock = clock
         self.requests: deque[RecordedRequest] = deque(maxlen=10_000)
+        #: Called with each request as it arrives, before it is answered: tests use it to
+        #: act at the moment a request is in flight, without waiting on a clock.
+        self.request_hooks: list[Callable[[RecordedRequest], None]] = []
         self._rng = random.Random(f"codes-{seed}")
         self._next_index = 0
         self._owned: list[dict[str, Any]] = []
@@ -148,6 +173,12 @@ class SandboxState:
         return state.code, source
 
     # -- the request log ------------------------------------------------------------------
+
+    def record(self, request: RecordedRequest) -> None:
+        """Log a request as it arrives, and tell the hooks."""
+        self.requests.append(request)
+        for hook in self.request_hooks:
+            hook(request)
 
     def last_request(self, path_suffix: str = "") -> RecordedRequest:
         """The most recent request whose path ends with ``path_suffix``."""

@@ -1,0 +1,129 @@
+"""Client-side pacing: a token bucket shared by every task of one client.
+
+TokPortal allows 120 requests per minute per key, as a token bucket that refills
+continuously with bursts of up to 120. A bulk job that fires thousands of requests at once
+would spend most of them on 429s; this bucket holds each request until the budget allows
+it, so the job runs at the budget's pace instead.
+
+It starts from the documented budget, then follows the server: every answer's
+``X-RateLimit-Limit`` and ``X-RateLimit-Remaining`` reset the bucket's size and level (less
+the requests still in flight, which the server has not counted yet). A server that answers
+successfully without those headers (a private deployment, a sandbox without its limiter)
+is taken to have no limit, and pacing pauses until a header or a 429 says otherwise. A 429
+empties the bucket and holds every request until its ``Retry-After`` has passed.
+"""
+
+from __future__ import annotations
+
+import math
+
+import anyio
+
+from ._constants import DOCUMENTED_RATE_LIMIT, DOCUMENTED_RATE_WINDOW
+from ._models import RateLimit
+
+__all__ = ["RateLimiter"]
+
+
+class RateLimiter:
+    """A token bucket of ``limit`` requests per ``window`` seconds, refilled continuously.
+
+    Pass one to ``AsyncTokPortal(rate_limiter=...)`` to tune pacing, or pass
+    ``rate_limiter=False`` to switch it off. One limiter serves one client (one event loop).
+
+    Args:
+        limit: the bucket's size, and how many requests one window allows.
+        window: seconds over which ``limit`` requests refill.
+    """
+
+    def __init__(
+        self, *, limit: int = DOCUMENTED_RATE_LIMIT, window: float = DOCUMENTED_RATE_WINDOW
+    ) -> None:
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValueError(f"limit must be a positive integer, got {limit!r}")
+        if isinstance(window, bool) or not isinstance(window, int | float) or not window > 0:
+            raise ValueError(f"window must be a positive number of seconds, got {window!r}")
+        self._window = float(window)
+        self._capacity = float(limit)
+        self._tokens = float(limit)
+        self._refilled_at: float | None = None
+        self._blocked_until = 0.0
+        self._in_flight = 0
+        #: None until the first answer; then whether the server reports a limit at all.
+        self._server_limits: bool | None = None
+        self._lock = anyio.Lock()
+        self._changed = anyio.Event()
+
+    def __repr__(self) -> str:
+        return f"RateLimiter(limit={int(self._capacity)}, window={self._window:g})"
+
+    @property
+    def limit(self) -> int:
+        """The bucket's current size: the server's ``X-RateLimit-Limit`` once it sent one."""
+        return int(self._capacity)
+
+    @property
+    def window(self) -> float:
+        """Seconds over which ``limit`` requests refill."""
+        return self._window
+
+    @property
+    def pacing(self) -> bool:
+        """False once the server showed it has no limit (until it shows one again)."""
+        return self._server_limits is not False
+
+    def _rate(self) -> float:
+        return self._capacity / self._window
+
+    def _refill(self, now: float) -> None:
+        if self._refilled_at is not None:
+            elapsed = now - self._refilled_at
+            self._tokens = min(self._capacity, self._tokens + elapsed * self._rate())
+        self._refilled_at = now
+
+    def _notify(self) -> None:
+        # Waiters sleep until their token is due or until the picture changes.
+        self._changed.set()
+        self._changed = anyio.Event()
+
+    async def acquire(self) -> None:
+        """Wait for a token (none while pacing is paused), and count one request in flight.
+
+        Waiters are served in arrival order: the lock is fair, so no task starves.
+        """
+        async with self._lock:
+            while self.pacing:
+                now = anyio.current_time()
+                self._refill(now)
+                wait = self._blocked_until - now
+                if wait <= 0:
+                    if self._tokens >= 1:
+                        self._tokens -= 1
+                        break
+                    wait = (1 - self._tokens) / self._rate()
+                changed = self._changed
+                with anyio.move_on_after(wait):
+                    await changed.wait()
+            self._in_flight += 1
+
+    def release(
+        self, *, status: int | None, rate_limit: RateLimit | None, retry_after: float | None
+    ) -> None:
+        """Count a request as answered (``status``) or failed (``None``), and learn from it."""
+        self._in_flight -= 1
+        if status is None:
+            return
+        now = anyio.current_time()
+        self._refill(now)
+        if rate_limit is not None:
+            self._server_limits = True
+            self._capacity = float(max(1, rate_limit.limit))
+            self._tokens = min(self._capacity, float(rate_limit.remaining - self._in_flight))
+        elif 200 <= status < 300 and self._server_limits is None:
+            self._server_limits = False
+        if status == 429:
+            self._server_limits = True
+            self._tokens = min(self._tokens, float(-self._in_flight))
+            if retry_after is not None and math.isfinite(retry_after):
+                self._blocked_until = max(self._blocked_until, now + retry_after)
+        self._notify()
