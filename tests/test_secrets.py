@@ -69,3 +69,32 @@ async def test_errors_and_tracebacks_never_show_the_key(sandbox: Sandbox) -> Non
     text = "".join(traceback.format_exception(caught.value))
     assert key not in text
     assert key not in repr(caught.value)
+
+
+async def test_no_secret_in_logs_through_retries_and_rate_limits(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from tokportal_async._retry import RetryPolicy
+
+    caplog.set_level(logging.DEBUG)
+    async with Sandbox(accounts=20, fault_rate=0.5, fault_seed=3, rate_limit=1000) as sandbox:
+        record = sandbox.state.accounts[0]
+        sent = sandbox.state.trigger_verification_code(record["id"], delay=0)
+        tp = client_for(sandbox, timeout=1)
+        tp._retry_policy = RetryPolicy(max_retries=10, base_delay=0.001, max_delay=0.01)
+        async with tp:
+            detail = await tp.accounts.get(record["id"])
+            assert detail.credentials is not None
+            async for _bundle in tp.accounts.iter_bundles(record["id"], per_page=1):
+                pass
+            sandbox.state.faults.rate = 0  # a fault on the POST would not be retried
+            await tp.accounts.verification_code(record["id"])
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "Retrying GET" in logged  # the logs did speak...
+    for secret in (
+        sandbox.api_key,
+        record["credentials"]["password"],
+        record["credentials"]["social_credentials"]["password"],
+        sent,
+    ):
+        assert secret not in logged  # ...and said nothing secret

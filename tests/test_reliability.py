@@ -1,0 +1,256 @@
+"""Under faults and rate limits the SDK keeps working, loses nothing, duplicates nothing."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from typing import Any
+
+import anyio
+import pytest
+
+from tokportal_async import (
+    APIConnectionError,
+    APITimeoutError,
+    AsyncTokPortal,
+    RateLimiter,
+    ServerError,
+)
+from tokportal_async._retry import RetryPolicy
+from tokportal_async.sandbox import Fault, RecordedRequest, Sandbox
+
+from .scripted import Reply, scripted_server, silent_server
+
+pytestmark = pytest.mark.anyio
+
+RETRY_LOG = "Retrying "
+
+
+def fast_retries(tp: AsyncTokPortal, max_retries: int) -> AsyncTokPortal:
+    """Keep the policy's shape, not its real-world pauses: tests must not idle."""
+    tp._retry_policy = RetryPolicy(max_retries=max_retries, base_delay=0.001, max_delay=0.01)
+    return tp
+
+
+def retries_logged(caplog: pytest.LogCaptureFixture) -> int:
+    return sum(1 for r in caplog.records if r.getMessage().startswith(RETRY_LOG))
+
+
+async def test_iterating_10000_accounts_under_20_percent_faults_loses_nothing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="tokportal_async")
+    async with Sandbox(accounts=10_000, fault_rate=0.2, fault_seed=7) as sandbox:
+        tp = fast_retries(client_for(sandbox, timeout=1), max_retries=10)
+        async with tp:
+            ids = [account.id async for account in tp.accounts.iter(per_page=100)]
+        injected = sandbox.state.faults.injected
+        expected = [a["id"] for a in sandbox.state.accounts]
+    assert len(ids) == 10_000  # 0 lost...
+    assert len(set(ids)) == 10_000  # ...0 duplicated
+    assert ids == expected  # and in order
+    assert sum(injected.values()) > 0
+    assert_one_retry_per_fault(retries_logged(caplog), injected)
+
+
+def assert_one_retry_per_fault(retries: int, injected: Counter[Fault]) -> None:
+    """Every fault cost one retry of ours, except drops that aiohttp retried itself.
+
+    aiohttp sends an idempotent request once more, silently, when a reused keep-alive
+    connection turns out closed: a dropped connection may never reach our policy.
+    """
+    total = sum(injected.values())
+    assert total - injected[Fault.DROP] <= retries <= total
+
+
+async def test_fetching_1000_details_concurrently_under_faults_loses_nothing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="tokportal_async")
+    async with Sandbox(accounts=1_000, fault_rate=0.2, fault_seed=11) as sandbox:
+        wanted = [a["id"] for a in sandbox.state.accounts]
+        details: Counter[str] = Counter()
+        limiter = anyio.CapacityLimiter(50)
+        tp = fast_retries(client_for(sandbox, timeout=1), max_retries=10)
+        async with tp:
+
+            async def fetch(account_id: str) -> None:
+                async with limiter:
+                    detail = await tp.accounts.get(account_id)
+                details[detail.id] += 1
+
+            async with anyio.create_task_group() as group:
+                for account_id in wanted:
+                    group.start_soon(fetch, account_id)
+        injected = sandbox.state.faults.injected
+    assert set(details) == set(wanted)
+    assert set(details.values()) == {1}
+    assert sum(injected.values()) > 0
+    assert set(injected) == set(Fault)  # every kind of fault was met and survived
+    assert_one_retry_per_fault(retries_logged(caplog), injected)
+
+
+def client_for(sandbox: Sandbox, **kwargs: Any) -> AsyncTokPortal:
+    return AsyncTokPortal(sandbox.api_key, base_url=sandbox.base_url, **kwargs)
+
+
+async def test_a_burst_stays_inside_the_servers_bucket() -> None:
+    # The documented bucket, with its window shrunk from a minute to two seconds so the
+    # test paces in seconds: 120 requests at once, then 60 a second.
+    async with Sandbox(accounts=10, rate_limit=120, rate_window=2) as sandbox:
+        tp = client_for(sandbox, rate_limiter=RateLimiter(limit=120, window=2))
+        async with tp, anyio.create_task_group() as group:
+            for _ in range(300):
+                group.start_soon(tp.accounts.list)
+        served = len(sandbox.state.requests)
+        rejected = sandbox.state.rate_limiter.rejected if sandbox.state.rate_limiter else -1
+    assert rejected == 0
+    assert served == 300
+    assert tp.rate_limit is not None
+    assert tp.rate_limit.limit == 120
+
+
+async def test_a_429_drains_the_bucket_and_the_client_adapts() -> None:
+    # The client believes in a bigger budget than the server grants: the first wave meets
+    # 429s, after which the client paces to the server's headers and loses nothing.
+    async with Sandbox(accounts=10, rate_limit=5, rate_window=1) as sandbox:
+        bucket = RateLimiter(limit=50, window=1)
+        tp = fast_retries(client_for(sandbox, rate_limiter=bucket), max_retries=5)
+        async with tp:
+            async with anyio.create_task_group() as group:
+                for _ in range(20):
+                    group.start_soon(tp.accounts.list)
+            assert sandbox.state.rate_limiter is not None
+            first_wave = sandbox.state.rate_limiter.rejected
+            assert bucket.limit == 5  # learned from X-RateLimit-Limit
+            async with anyio.create_task_group() as group:
+                for _ in range(10):
+                    group.start_soon(tp.accounts.list)
+            second_wave = sandbox.state.rate_limiter.rejected - first_wave
+    assert first_wave > 0
+    assert second_wave == 0
+
+
+async def test_rate_limit_headers_are_kept_on_the_client() -> None:
+    async with Sandbox(accounts=3, rate_limit=120) as sandbox, client_for(sandbox) as tp:
+        before = tp.rate_limit
+        await tp.accounts.list()
+        await tp.accounts.list()
+        limit = tp.rate_limit
+    assert before is None
+    assert limit is not None
+    assert limit.limit == 120
+    assert limit.remaining == 118
+    assert limit.reset is not None
+    assert limit.reset.tzinfo is not None
+
+
+async def test_a_server_without_limits_pauses_pacing(tp: AsyncTokPortal) -> None:
+    limiter = tp.rate_limiter
+    assert limiter is not None
+    paced_before = limiter.pacing  # the documented budget, until the server answers
+    await tp.accounts.list()
+    assert paced_before
+    assert not limiter.pacing
+    assert tp.rate_limit is None
+
+
+async def test_pacing_can_be_switched_off(sandbox: Sandbox) -> None:
+    async with client_for(sandbox, rate_limiter=False) as tp:
+        assert tp.rate_limiter is None
+        assert len(await tp.accounts.list()) == 25
+
+
+@pytest.mark.parametrize("value", [0, -1, 1.5, True])
+def test_bad_rate_limiter_settings_are_refused(value: Any) -> None:
+    with pytest.raises(ValueError, match="limit"):
+        RateLimiter(limit=value)
+    with pytest.raises(ValueError, match="rate_limiter"):
+        AsyncTokPortal("k", rate_limiter="fast")  # type: ignore[arg-type]
+
+
+async def test_retry_after_is_never_undercut(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="tokportal_async")
+    body = {"error": {"code": "RATE_LIMIT_EXCEEDED", "message": "slow down"}}
+    page = {"data": [], "pagination": {"page": 1, "per_page": 25, "total": 0, "total_pages": 0}}
+    limited = Reply(429, json=body, headers={"Retry-After": "0.2"})
+    async with scripted_server(limited, Reply(json=page)) as server:
+        tp = fast_retries(AsyncTokPortal("k", base_url=server.base_url), max_retries=2)
+        async with tp:
+            await tp.accounts.list()
+    (retry,) = [r for r in caplog.records if r.getMessage().startswith(RETRY_LOG)]
+    assert isinstance(retry.args, tuple)
+    method, path, reason, attempt, _attempts, wait, request_id = retry.args
+    assert (method, path, reason, attempt) == ("GET", "/accounts", "HTTP 429", 2)
+    assert isinstance(wait, float)
+    assert wait >= 0.2
+    assert request_id == "req_scripted_0001"
+
+
+async def test_retry_deadline_bounds_the_retries() -> None:
+    async with scripted_server(Reply(503)) as server:
+        tp = AsyncTokPortal("k", base_url=server.base_url, max_retries=5, retry_deadline=0)
+        async with tp:
+            with pytest.raises(ServerError):
+                await tp.accounts.list()
+    assert len(server.received) == 1
+
+
+async def test_timed_out_post_is_not_retried_and_says_why() -> None:
+    async with silent_server() as base_url:
+        tp = AsyncTokPortal("k", base_url=base_url, timeout=0.3, max_retries=3)
+        async with tp:
+            with pytest.raises(APITimeoutError) as caught:
+                await tp.accounts.verification_code("acc-1")
+    assert "check the account's state" in str(caught.value)
+
+
+async def test_5xx_on_post_is_not_retried_and_says_why() -> None:
+    async with scripted_server(Reply(502)) as server:
+        tp = fast_retries(AsyncTokPortal("k", base_url=server.base_url), max_retries=3)
+        async with tp:
+            with pytest.raises(ServerError) as caught:
+                await tp.accounts.verification_code("acc-1")
+    assert len(server.received) == 1
+    assert caught.value.status == 502
+    assert "may have reached TokPortal" in str(caught.value)
+
+
+async def test_cancelling_iteration_mid_page_releases_the_connection(
+    sandbox: Sandbox,
+) -> None:
+    sandbox.state.latency = 30  # every answer would take 30 s: the page stays in flight
+    in_flight = anyio.Event()
+
+    def on_request(_request: RecordedRequest) -> None:
+        in_flight.set()
+
+    sandbox.state.request_hooks.append(on_request)
+    async with client_for(sandbox) as tp:
+        with anyio.CancelScope() as scope:
+
+            async def walk() -> None:
+                async for _account in tp.accounts.iter():
+                    pass
+
+            async with anyio.create_task_group() as group:
+                group.start_soon(walk)
+                await in_flight.wait()
+                scope.cancel()
+        session = tp._transport._session
+        assert session is not None
+        connector = session.connector
+        assert connector is not None
+        assert len(connector._acquired) == 0  # the in-flight connection was released
+
+
+async def test_connection_errors_become_api_connection_errors_after_retries(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="tokportal_async")
+    async with Sandbox(accounts=5, fault_rate=1.0, fault_kinds=(Fault.DROP,)) as sandbox:
+        tp = fast_retries(client_for(sandbox), max_retries=2)
+        async with tp:
+            with pytest.raises(APIConnectionError):
+                await tp.accounts.list()
+    assert retries_logged(caplog) == 2
