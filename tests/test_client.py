@@ -66,6 +66,14 @@ def test_bad_max_retries_is_refused(value: object) -> None:
 def test_bad_timeout_is_refused(value: object) -> None:
     with pytest.raises(ValueError, match="timeout"):
         AsyncTokPortal("k", timeout=value)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="connect_timeout"):
+        AsyncTokPortal("k", connect_timeout=value)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", [-1, True, "10", float("nan")])
+def test_bad_retry_deadline_is_refused(value: object) -> None:
+    with pytest.raises(ValueError, match="retry_deadline"):
+        AsyncTokPortal("k", retry_deadline=value)  # type: ignore[arg-type]
 
 
 def test_client_can_be_built_outside_an_event_loop() -> None:
