@@ -130,3 +130,19 @@ def test_policy_flow(kind: str) -> None:
             assert code.source == "email"
         finally:
             driver.close()
+
+
+def test_bulk(client: Driver, sandbox: Sandbox) -> None:
+    ids = [a["id"] for a in sandbox.state.accounts[:25]]
+    details = client.call("get_many", ids, concurrency=5)
+    assert [d.id for d in details] == ids
+    with pytest.raises(NotFoundError):
+        client.call("get_many", [*ids[:3], "missing"])
+    mixed = client.call("get_many", [ids[0], "missing"], return_exceptions=True)
+    assert isinstance(mixed[0], AccountDetail)
+    assert isinstance(mixed[1], NotFoundError)
+    every = [a["id"] for a in sandbox.state.accounts]
+    assert [a.id for a in client.collect("iter", per_page=25, concurrency=3)] == every
+    assert [d.id for d in client.collect("iter_details", concurrency=6)] == every
+    found = client.collect("iter_open_slots", ids[:10], concurrency=3)
+    assert all(f.bundle.open_slots > 0 and f.account_id in ids for f in found)

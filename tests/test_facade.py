@@ -6,6 +6,7 @@ import asyncio
 import gc
 import inspect
 import os
+import re
 import signal
 import threading
 from collections.abc import Iterator
@@ -60,7 +61,8 @@ def _public_methods(cls: type) -> dict[str, Any]:
 def _sync_annotation(annotation: Any) -> Any:
     if not isinstance(annotation, str):
         return annotation  # inspect.Parameter.empty, for self
-    return annotation.replace("AsyncIterator[", "Iterator[").replace("AsyncAccounts", "Accounts")
+    annotation = re.sub(r"AsyncGenerator\[(.*), None\]$", r"Iterator[\1]", annotation)
+    return annotation.replace("AsyncAccounts", "Accounts")
 
 
 @pytest.mark.parametrize(("async_cls", "sync_cls"), [(AsyncAccounts, Accounts)])

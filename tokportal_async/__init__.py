@@ -31,6 +31,7 @@ from ._errors import (
 )
 from ._models import (
     Account,
+    AccountBundle,
     AccountDetail,
     Bundle,
     BundleStatus,
@@ -55,6 +56,7 @@ __all__ = [
     "APIResponseValidationError",
     "APITimeoutError",
     "Account",
+    "AccountBundle",
     "AccountDetail",
     "Accounts",
     "AsyncAccounts",

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+import builtins  # the ``list`` method shadows the type inside AsyncAccounts
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable
+from contextlib import aclosing
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import anyio
 
-from ._constants import DEFAULT_CODE_POLL_INTERVAL, DEFAULT_CODE_WAIT_TIMEOUT, DEFAULT_ITER_PER_PAGE
-from ._errors import UNCERTAIN_OUTCOME, ServerError, VerificationCodeNotFoundError
+from ._concurrency import check_concurrency, gather_bounded, map_ordered
+from ._constants import (
+    DEFAULT_CODE_POLL_INTERVAL,
+    DEFAULT_CODE_WAIT_TIMEOUT,
+    DEFAULT_CONCURRENCY,
+    DEFAULT_ITER_PER_PAGE,
+)
+from ._errors import (
+    UNCERTAIN_OUTCOME,
+    ServerError,
+    TokPortalError,
+    VerificationCodeNotFoundError,
+)
 from ._models import (
     Account,
+    AccountBundle,
     AccountDetail,
     Bundle,
     BundleStatus,
@@ -120,17 +134,25 @@ class AsyncAccounts:
         country: str | None = None,
         banned: bool | None = None,
         per_page: int = DEFAULT_ITER_PER_PAGE,
-    ) -> AsyncIterator[Page[Account]]:
-        """Every page of accounts matching the filters, fetched lazily, one at a time."""
+        concurrency: int = 1,
+    ) -> AsyncGenerator[Page[Account], None]:
+        """Every page of accounts matching the filters, fetched lazily.
+
+        One request at a time by default. With ``concurrency=N``, once the first page
+        reveals ``total_pages`` the rest are fetched up to N at a time, still yielded in
+        page order, with at most N pages held in memory.
+        """
         _account_filters(platform, country, banned, None, per_page)
+        check_concurrency(concurrency)
 
         async def fetch(number: int) -> Page[Account]:
             return await self.list(
                 platform=platform, country=country, banned=banned, page=number, per_page=per_page
             )
 
-        async for page in walk_pages(fetch):
-            yield page
+        async with aclosing(walk_pages(fetch, concurrency=concurrency)) as pages:
+            async for page in pages:
+                yield page
 
     @flattens("pages")
     async def iter(
@@ -140,24 +162,131 @@ class AsyncAccounts:
         country: str | None = None,
         banned: bool | None = None,
         per_page: int = DEFAULT_ITER_PER_PAGE,
-    ) -> AsyncIterator[Account]:
+        concurrency: int = 1,
+    ) -> AsyncGenerator[Account, None]:
         """Every account matching the filters, page after page, fetched lazily.
+
+        ``concurrency=N`` fetches up to N pages at a time once the first page has told
+        how many there are (see :meth:`pages`); accounts still come in list order.
 
         Example::
 
             async for account in tp.accounts.iter(platform="tiktok"):
                 print(account.username)
         """
-        async for page in self.pages(
-            platform=platform, country=country, banned=banned, per_page=per_page
-        ):
-            for account in page.data:
-                yield account
+        async with aclosing(
+            self.pages(
+                platform=platform,
+                country=country,
+                banned=banned,
+                per_page=per_page,
+                concurrency=concurrency,
+            )
+        ) as pages:
+            async for page in pages:
+                for account in page.data:
+                    yield account
+
+    async def iter_details(
+        self,
+        *,
+        platform: Platform | str | None = None,
+        country: str | None = None,
+        banned: bool | None = None,
+        per_page: int = DEFAULT_ITER_PER_PAGE,
+        concurrency: int = DEFAULT_CONCURRENCY,
+    ) -> AsyncGenerator[AccountDetail, None]:
+        """Every account matching the filters, as :class:`AccountDetail`, pipelined.
+
+        Listing and detail fetches overlap: up to ``concurrency`` details are in flight
+        while the next page of the listing is fetched. Details come in list order, with at
+        most ``concurrency`` held ahead of the consumer.
+
+        Example::
+
+            async for detail in tp.accounts.iter_details(platform="tiktok", concurrency=20):
+                print(detail.username, detail.current_cm_id)
+        """
+        _account_filters(platform, country, banned, None, per_page)
+        check_concurrency(concurrency)
+        listing = self.iter(
+            platform=platform,
+            country=country,
+            banned=banned,
+            per_page=per_page,
+            concurrency=min(2, concurrency),  # the next page is listed while details run
+        )
+
+        async def detail(account: Account) -> AccountDetail:
+            return await self.get(account.id)
+
+        async with aclosing(map_ordered(detail, listing, concurrency=concurrency)) as details:
+            async for account_detail in details:
+                yield account_detail
 
     async def get(self, account_id: str) -> AccountDetail:
         """One account with its details and, where the API includes them, its credentials."""
         response = await self._client._request("GET", _account_path(account_id))
         return decode_data(response, AccountDetail)
+
+    @overload
+    async def get_many(
+        self,
+        account_ids: Iterable[str],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        return_exceptions: Literal[False] = False,
+    ) -> builtins.list[AccountDetail]: ...
+
+    @overload
+    async def get_many(
+        self,
+        account_ids: Iterable[str],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        return_exceptions: Literal[True],
+    ) -> builtins.list[AccountDetail | TokPortalError]: ...
+
+    @overload
+    async def get_many(
+        self,
+        account_ids: Iterable[str],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        return_exceptions: bool,
+    ) -> builtins.list[AccountDetail] | builtins.list[AccountDetail | TokPortalError]: ...
+
+    async def get_many(
+        self,
+        account_ids: Iterable[str],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        return_exceptions: bool = False,
+    ) -> builtins.list[AccountDetail] | builtins.list[AccountDetail | TokPortalError]:
+        """Many accounts' details at once, ``concurrency`` requests at a time, in input order.
+
+        By default the first failure cancels the requests still running and is raised
+        (itself, not an ``ExceptionGroup``). With ``return_exceptions=True`` every id gets
+        its place in the result: its :class:`AccountDetail`, or the
+        :class:`~tokportal_async.TokPortalError` its request ended with, as
+        ``asyncio.gather`` does. Requests are paced by the client's rate limiter.
+
+        Example::
+
+            details = await tp.accounts.get_many(ids, concurrency=20)
+        """
+        if isinstance(account_ids, str):
+            raise ValueError("account_ids must be a collection of ids; for one id use get()")
+        ids = list(account_ids)
+        for account_id in ids:
+            _account_path(account_id)
+        check_concurrency(concurrency)
+        return await gather_bounded(  # type: ignore[return-value]  # capture narrows it
+            self.get,
+            ids,
+            concurrency=concurrency,
+            capture=TokPortalError if return_exceptions else None,
+        )
 
     async def bundles(
         self,
@@ -186,7 +315,7 @@ class AsyncAccounts:
         *,
         status: BundleStatus | str | None = None,
         per_page: int = DEFAULT_ITER_PER_PAGE,
-    ) -> AsyncIterator[Page[Bundle]]:
+    ) -> AsyncGenerator[Page[Bundle], None]:
         """Every page of bundles tied to an account, fetched lazily, one at a time."""
         _account_path(account_id)
         _bundle_filters(status, None, per_page)
@@ -204,7 +333,7 @@ class AsyncAccounts:
         *,
         status: BundleStatus | str | None = None,
         per_page: int = DEFAULT_ITER_PER_PAGE,
-    ) -> AsyncIterator[Bundle]:
+    ) -> AsyncGenerator[Bundle, None]:
         """Every bundle tied to an account, page after page, fetched lazily.
 
         Example::
@@ -215,6 +344,53 @@ class AsyncAccounts:
         async for page in self.bundle_pages(account_id, status=status, per_page=per_page):
             for bundle in page.data:
                 yield bundle
+
+    async def iter_open_slots(
+        self,
+        account_ids: Iterable[str] | None = None,
+        *,
+        status: BundleStatus | str | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+    ) -> AsyncGenerator[AccountBundle, None]:
+        """The bundles with free video slots (``open_slots > 0``), across many accounts.
+
+        Walks the bundles of ``account_ids`` (all your accounts when ``None``),
+        ``concurrency`` accounts at a time, and yields each bundle with a free slot with
+        the account it belongs to, in the order of the accounts.
+
+        Example::
+
+            async for found in tp.accounts.iter_open_slots(status="accepted"):
+                print(found.account_id, found.bundle.title, found.bundle.open_slots)
+        """
+        check_filter("status", status)
+        check_concurrency(concurrency)
+        if isinstance(account_ids, str):
+            raise ValueError("account_ids must be a collection of ids, or None for all")
+        source: Iterable[str] | AsyncIterator[str]
+        if account_ids is None:
+            source = self._all_account_ids()
+        else:
+            source = list(account_ids)
+            for account_id in source:
+                _account_path(account_id)
+
+        async def open_bundles(account_id: str) -> builtins.list[AccountBundle]:
+            return [
+                AccountBundle(account_id=account_id, bundle=bundle)
+                async for bundle in self.iter_bundles(account_id, status=status)
+                if bundle.open_slots > 0
+            ]
+
+        async with aclosing(map_ordered(open_bundles, source, concurrency=concurrency)) as found:
+            async for bundles in found:
+                for account_bundle in bundles:
+                    yield account_bundle
+
+    async def _all_account_ids(self) -> AsyncGenerator[str, None]:
+        async with aclosing(self.iter(concurrency=2)) as accounts:
+            async for account in accounts:
+                yield account.id
 
     async def verification_code(
         self, account_id: str, *, accept_policy: str | None = None

@@ -85,10 +85,21 @@ def _sync_doc(doc: str) -> str:
 
 
 class _Renamer(ast.NodeTransformer):
-    """Rewrite an annotation for the facade: AsyncIterator -> Iterator, AsyncX -> X."""
+    """Rewrite an annotation for the facade.
+
+    ``AsyncGenerator[X, None]`` and ``AsyncIterator[X]`` become ``Iterator[X]``, and an
+    async class ``AsyncX`` becomes its twin ``X``.
+    """
 
     def __init__(self, async_classes: set[str]) -> None:
         self.async_classes = async_classes
+
+    def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
+        if isinstance(node.value, ast.Name) and node.value.id == "AsyncGenerator":
+            assert isinstance(node.slice, ast.Tuple)
+            yielded = self.visit(node.slice.elts[0])
+            return ast.Subscript(ast.Name("Iterator", ast.Load()), yielded, node.ctx)
+        return self.generic_visit(node)
 
     def visit_Name(self, node: ast.Name) -> ast.Name:
         if node.id == "AsyncIterator":
@@ -334,6 +345,12 @@ def _render_class(
         if not isinstance(item, ast.AsyncFunctionDef):
             raise ValueError(f"{class_name}.{name}: the generator handles async methods only")
         signature, call = _parameters(item.args, renamer, ctx, imports, async_classes)
+        if "overload" in decorators:
+            # The typing of one calling form: the same stub, without async.
+            imports.add_from("typing", "overload")
+            lines += ["    @overload", *_def_line(name, signature, returns_text)]
+            lines[-1] += " ..."
+            continue
         runtime = getattr(runtime_class, name)
         lines += _def_line(name, signature, returns_text)
         lines += _docstring(item, "        ")

@@ -20,6 +20,7 @@ import attrs
 
 __all__ = [
     "Account",
+    "AccountBundle",
     "AccountDetail",
     "Bundle",
     "BundleStatus",
@@ -168,6 +169,11 @@ class Bundle:
     updated_at: datetime
     videos: VideoSlotSummary
 
+    @property
+    def open_slots(self) -> int:
+        """Video slots still free to configure (``videos.pending``): where to post next."""
+        return self.videos.pending
+
 
 @attrs.frozen(kw_only=True)
 class VerificationCode:
@@ -217,3 +223,11 @@ class RateLimit:
     limit: int
     remaining: int
     reset: datetime | None
+
+
+@attrs.frozen(kw_only=True)
+class AccountBundle:
+    """A bundle and the account it was listed for (a bundle does not always say)."""
+
+    account_id: str
+    bundle: Bundle

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from contextlib import aclosing
 from typing import Any, TypeVar
 
+from ._concurrency import map_ordered
 from ._models import Page
 
 __all__ = ["flattens", "is_last_page", "walk_pages"]
@@ -45,18 +47,36 @@ def is_last_page(page: Page[T]) -> bool:
 
 
 async def walk_pages(
-    fetch_page: Callable[[int], Awaitable[Page[T]]], *, first: int = 1
-) -> AsyncIterator[Page[T]]:
-    """Yield pages from ``first`` until the last, one request at a time.
+    fetch_page: Callable[[int], Awaitable[Page[T]]], *, concurrency: int = 1
+) -> AsyncGenerator[Page[T], None]:
+    """Yield pages from the first until the last.
+
+    One request at a time by default. With ``concurrency`` above 1, once the first page
+    reveals ``total_pages`` the rest are fetched up to ``concurrency`` at a time, still
+    yielded in page order and never more than ``concurrency`` held at once.
 
     Each page is fully read (its HTTP response released) before it is yielded, so a
-    consumer that stops early leaves no connection behind. The page number strictly
-    increases on every step, so the walk ends even if ``total`` grows while it runs.
+    consumer that stops early leaves no connection behind. Page numbers only go up, and a
+    short or empty page ends the walk, so it ends even if ``total`` changes while it runs;
+    if the list grew, the walk goes on past the ``total_pages`` it first saw.
     """
-    number = first
-    while True:
-        page = await fetch_page(number)
-        yield page
-        if is_last_page(page):
-            return
-        number = max(number, page.pagination.page) + 1
+    requested = 1
+    page = await fetch_page(requested)
+    yield page
+    while not is_last_page(page):
+        # Trust the server's page number, but always move forward: a server that keeps
+        # answering page 1 must not keep us asking for page 2.
+        first = max(requested, page.pagination.page) + 1
+        if concurrency == 1:
+            requested = first
+            page = await fetch_page(requested)
+            yield page
+            continue
+        numbers = range(first, max(first, page.pagination.total_pages) + 1)
+        async with aclosing(map_ordered(fetch_page, numbers, concurrency=concurrency)) as ahead:
+            asked = iter(numbers)  # pages come back in the order they were asked for
+            async for page in ahead:
+                requested = next(asked)
+                yield page
+                if is_last_page(page):
+                    return

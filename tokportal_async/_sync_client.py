@@ -6,8 +6,10 @@ change the async API and run the generator again.
 
 from __future__ import annotations
 
+import builtins
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import Literal, overload
 
 import aiohttp
 
@@ -16,14 +18,17 @@ from ._client import AsyncTokPortal
 from ._constants import (
     DEFAULT_CODE_POLL_INTERVAL,
     DEFAULT_CODE_WAIT_TIMEOUT,
+    DEFAULT_CONCURRENCY,
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_ITER_PER_PAGE,
     DEFAULT_MAX_RETRIES,
     DEFAULT_RETRY_DEADLINE,
     DEFAULT_TIMEOUT,
 )
+from ._errors import TokPortalError
 from ._models import (
     Account,
+    AccountBundle,
     AccountDetail,
     Bundle,
     BundleStatus,
@@ -89,14 +94,21 @@ class Accounts:
         country: str | None = None,
         banned: bool | None = None,
         per_page: int = DEFAULT_ITER_PER_PAGE,
+        concurrency: int = 1,
     ) -> Iterator[Page[Account]]:
-        """Every page of accounts matching the filters, fetched lazily, one at a time."""
+        """Every page of accounts matching the filters, fetched lazily.
+
+        One request at a time by default. With ``concurrency=N``, once the first page
+        reveals ``total_pages`` the rest are fetched up to N at a time, still yielded in
+        page order, with at most N pages held in memory.
+        """
         return self._runner.iterate(
             self._async.pages(
                 platform=platform,
                 country=country,
                 banned=banned,
                 per_page=per_page,
+                concurrency=concurrency,
             )
         )
 
@@ -107,8 +119,12 @@ class Accounts:
         country: str | None = None,
         banned: bool | None = None,
         per_page: int = DEFAULT_ITER_PER_PAGE,
+        concurrency: int = 1,
     ) -> Iterator[Account]:
         """Every account matching the filters, page after page, fetched lazily.
+
+        ``concurrency=N`` fetches up to N pages at a time once the first page has told
+        how many there are (see :meth:`pages`); accounts still come in list order.
 
         Example::
 
@@ -121,6 +137,37 @@ class Accounts:
                 country=country,
                 banned=banned,
                 per_page=per_page,
+                concurrency=concurrency,
+            )
+        )
+
+    def iter_details(
+        self,
+        *,
+        platform: Platform | str | None = None,
+        country: str | None = None,
+        banned: bool | None = None,
+        per_page: int = DEFAULT_ITER_PER_PAGE,
+        concurrency: int = DEFAULT_CONCURRENCY,
+    ) -> Iterator[AccountDetail]:
+        """Every account matching the filters, as :class:`AccountDetail`, pipelined.
+
+        Listing and detail fetches overlap: up to ``concurrency`` details are in flight
+        while the next page of the listing is fetched. Details come in list order, with at
+        most ``concurrency`` held ahead of the consumer.
+
+        Example::
+
+            for detail in tp.accounts.iter_details(platform="tiktok", concurrency=20):
+                print(detail.username, detail.current_cm_id)
+        """
+        return self._runner.iterate(
+            self._async.iter_details(
+                platform=platform,
+                country=country,
+                banned=banned,
+                per_page=per_page,
+                concurrency=concurrency,
             )
         )
 
@@ -130,6 +177,60 @@ class Accounts:
     ) -> AccountDetail:
         """One account with its details and, where the API includes them, its credentials."""
         return self._runner.call(self._async.get(account_id))
+
+    @overload
+    def get_many(
+        self,
+        account_ids: Iterable[str],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        return_exceptions: Literal[False] = False,
+    ) -> builtins.list[AccountDetail]: ...
+
+    @overload
+    def get_many(
+        self,
+        account_ids: Iterable[str],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        return_exceptions: Literal[True],
+    ) -> builtins.list[AccountDetail | TokPortalError]: ...
+
+    @overload
+    def get_many(
+        self,
+        account_ids: Iterable[str],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        return_exceptions: bool,
+    ) -> builtins.list[AccountDetail] | builtins.list[AccountDetail | TokPortalError]: ...
+
+    def get_many(
+        self,
+        account_ids: Iterable[str],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        return_exceptions: bool = False,
+    ) -> builtins.list[AccountDetail] | builtins.list[AccountDetail | TokPortalError]:
+        """Many accounts' details at once, ``concurrency`` requests at a time, in input order.
+
+        By default the first failure cancels the requests still running and is raised
+        (itself, not an ``ExceptionGroup``). With ``return_exceptions=True`` every id gets
+        its place in the result: its :class:`AccountDetail`, or the
+        :class:`~tokportal_async.TokPortalError` its request ended with, as
+        ``asyncio.gather`` does. Requests are paced by the client's rate limiter.
+
+        Example::
+
+            details = tp.accounts.get_many(ids, concurrency=20)
+        """
+        return self._runner.call(
+            self._async.get_many(
+                account_ids,
+                concurrency=concurrency,
+                return_exceptions=return_exceptions,
+            )
+        )
 
     def bundles(
         self,
@@ -191,6 +292,32 @@ class Accounts:
                 account_id,
                 status=status,
                 per_page=per_page,
+            )
+        )
+
+    def iter_open_slots(
+        self,
+        account_ids: Iterable[str] | None = None,
+        *,
+        status: BundleStatus | str | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+    ) -> Iterator[AccountBundle]:
+        """The bundles with free video slots (``open_slots > 0``), across many accounts.
+
+        Walks the bundles of ``account_ids`` (all your accounts when ``None``),
+        ``concurrency`` accounts at a time, and yields each bundle with a free slot with
+        the account it belongs to, in the order of the accounts.
+
+        Example::
+
+            for found in tp.accounts.iter_open_slots(status="accepted"):
+                print(found.account_id, found.bundle.title, found.bundle.open_slots)
+        """
+        return self._runner.iterate(
+            self._async.iter_open_slots(
+                account_ids,
+                status=status,
+                concurrency=concurrency,
             )
         )
 

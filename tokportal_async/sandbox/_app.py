@@ -95,6 +95,17 @@ async def _api_middleware(request: web.Request, handler: Handler) -> web.StreamR
             body=body,
         )
     )
+    state.in_flight += 1
+    state.max_in_flight = max(state.max_in_flight, state.in_flight)
+    try:
+        return await _answer(request, handler, state)
+    finally:
+        state.in_flight -= 1
+
+
+async def _answer(
+    request: web.Request, handler: Handler, state: SandboxState
+) -> web.StreamResponse:
     if state.latency > 0:
         await asyncio.sleep(state.latency)  # the server's own slowness, not a test's wait
     fault = None

@@ -95,6 +95,9 @@ class SandboxState:
         #: Called with each request as it arrives, before it is answered: tests use it to
         #: act at the moment a request is in flight, without waiting on a clock.
         self.request_hooks: list[Callable[[RecordedRequest], None]] = []
+        #: Requests being answered right now, and the most there ever were at once.
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._rng = random.Random(f"codes-{seed}")
         self._next_index = 0
         self._owned: list[dict[str, Any]] = []
