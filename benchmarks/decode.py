@@ -1,6 +1,15 @@
-"""Decoding one 100-account page: json.loads alone vs the SDK's full decode into models.
+"""Decoding one 100-account page: the parse alone vs the SDK's whole decode into models.
 
-Run: python benchmarks/decode.py [--rounds N]
+Rows, all against ``json.loads`` alone (the baseline), measured back to back in every
+round so that a noisy neighbour slows all alike:
+
+- ``orjson.loads`` alone (when orjson is installed);
+- ``decode_page`` with the standard parser (the SDK without extras);
+- ``decode_page`` with orjson (``pip install tokportal-async[speed]``);
+- cattrs' preconfigured JSON converter with its defaults, for comparison (it coerces
+  instead of checking types, so it does less than the SDK).
+
+Run: python -m benchmarks.decode [--rounds N]
 """
 
 from __future__ import annotations
@@ -11,7 +20,10 @@ import statistics
 import time
 from collections.abc import Callable
 
-from tokportal_async import Account
+from cattrs.preconf.json import make_converter
+
+from tokportal_async import Account, Page
+from tokportal_async import _response as response_module
 from tokportal_async._response import RawResponse, decode_page
 from tokportal_async.sandbox._data import generate_accounts
 
@@ -34,28 +46,6 @@ def timed(work: Callable[[], object], per_round: int) -> float:
     return (time.perf_counter() - start) / per_round
 
 
-def compare(
-    baseline: Callable[[], object], candidate: Callable[[], object], rounds: int, per_round: int
-) -> tuple[float, float, float]:
-    """Medians of both, and the median of per-round ratios.
-
-    The two run back to back in every round, so a noisy neighbour slows both alike and the
-    per-round ratio stays meaningful when absolute times do not.
-    """
-    base_samples, cand_samples, ratios = [], [], []
-    for _ in range(rounds):
-        base = timed(baseline, per_round)
-        cand = timed(candidate, per_round)
-        base_samples.append(base)
-        cand_samples.append(cand)
-        ratios.append(cand / base)
-    return (
-        statistics.median(base_samples),
-        statistics.median(cand_samples),
-        statistics.median(ratios),
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=200)
@@ -63,19 +53,41 @@ def main() -> None:
     args = parser.parse_args()
     body = page_body()
     response = RawResponse(status=200, headers={}, body=body)
-    assert len(decode_page(response, Account)) == 100
+    cattrs_defaults = make_converter()
 
-    def loads() -> object:
-        return json.loads(body)
+    def with_parser(loads: Callable[[bytes], object]) -> Callable[[], object]:
+        def decode() -> object:
+            response_module.loads = loads  # type: ignore[attr-defined]
+            return decode_page(response, Account)
 
-    def decode() -> object:
-        return decode_page(response, Account)
+        return decode
 
-    compare(loads, decode, 5, args.per_round)  # warm-up: both paths hot
-    baseline, models, ratio = compare(loads, decode, args.rounds, args.per_round)
-    print(f"{'step':<40} {'median/page':>12} {'ratio':>7}")
-    print(f"{'json.loads alone':<40} {baseline * 1e6:>10.1f}us {1.0:>6.2f}x")
-    print(f"{'decode_page into models':<40} {models * 1e6:>10.1f}us {ratio:>6.2f}x")
+    rows: dict[str, Callable[[], object]] = {"json.loads alone": lambda: json.loads(body)}
+    try:
+        import orjson
+    except ImportError:
+        orjson = None  # type: ignore[assignment]
+    if orjson is not None:
+        rows["orjson.loads alone"] = lambda: orjson.loads(body)
+    rows["decode_page, standard json"] = with_parser(json.loads)
+    if orjson is not None:
+        rows["decode_page, orjson ([speed] extra)"] = with_parser(orjson.loads)
+    rows["cattrs preconf json, defaults"] = lambda: cattrs_defaults.structure(
+        json.loads(body), Page[Account]
+    )
+    for work in rows.values():
+        assert work() is not None
+    samples: dict[str, list[float]] = {name: [] for name in rows}
+    for round_number in range(args.rounds + 5):
+        for name, work in rows.items():
+            seconds = timed(work, args.per_round)
+            if round_number >= 5:  # five warm-up rounds
+                samples[name].append(seconds)
+    baseline = samples["json.loads alone"]
+    print(f"{'step (one 100-account page)':<40} {'median':>10} {'vs json.loads':>14}")
+    for name, values in samples.items():
+        ratio = statistics.median(v / b for v, b in zip(values, baseline, strict=True))
+        print(f"{name:<40} {statistics.median(values) * 1e6:>8.1f}us {ratio:>13.2f}x")
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args()
     with sandbox_process("--accounts", "250") as (base_url, api_key):
-        settings = {"api_key": api_key, "base_url": base_url}
+        settings: dict[str, Any] = {"api_key": api_key, "base_url": base_url}
         per_request, ratios = measure(settings, args.rounds, args.requests)
         crossings = count_crossings(settings)
     hop, portal_hop = measure_empty_hops(args.rounds, 2000)
@@ -56,7 +56,7 @@ def main() -> None:
 
 
 def measure(
-    settings: dict[str, str], rounds: int, requests: int
+    settings: dict[str, Any], rounds: int, requests: int
 ) -> tuple[dict[str, float], dict[str, float]]:
     samples: dict[str, list[float]] = {"async": [], "facade": [], "portal.call": []}
     loop = asyncio.new_event_loop()
@@ -124,7 +124,7 @@ def measure_empty_hops(rounds: int, calls: int) -> tuple[float, float]:
     return statistics.median(runner_samples), statistics.median(portal_samples)
 
 
-def count_crossings(settings: dict[str, str]) -> int:
+def count_crossings(settings: dict[str, Any]) -> int:
     crossings = 0
     with TokPortal(**settings) as tp:
         runner = tp._runner

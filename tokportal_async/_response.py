@@ -7,7 +7,6 @@ them; the resources consume what these functions return.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -31,6 +30,7 @@ from ._errors import (
     ServerError,
     VerificationCodeNotFoundError,
 )
+from ._json import loads
 from ._models import Page, RateLimit
 
 __all__ = [
@@ -90,7 +90,7 @@ def _describe_body(response: RawResponse) -> str:
 def _loads(response: RawResponse) -> Any:
     """Decode the JSON body, or raise the typed error a broken body deserves."""
     try:
-        return json.loads(response.body)
+        return loads(response.body)
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are both ValueErrors
         raise APIResponseValidationError(
             f"TokPortal answered HTTP {response.status} with {_describe_body(response)} "
@@ -146,11 +146,21 @@ def decode_page(response: RawResponse, item_model: type[T]) -> Page[T]:
             request_id=response.request_id,
             errors=("required field missing @ $.pagination",),
         )
-    page_model: Any = Page[item_model]  # type: ignore[valid-type]
     page: Page[T] = _structure(
-        payload, page_model, response, path="$", name=f"Page[{item_model.__name__}]"
+        payload, _page_of(item_model), response, path="$", name=f"Page[{item_model.__name__}]"
     )
     return page
+
+
+_PAGE_MODELS: dict[type, Any] = {}
+
+
+def _page_of(item_model: type[T]) -> Any:
+    """``Page[item_model]``, made once: the converter's tables are keyed by it."""
+    page_model = _PAGE_MODELS.get(item_model)
+    if page_model is None:
+        page_model = _PAGE_MODELS[item_model] = Page[item_model]  # type: ignore[valid-type]
+    return page_model
 
 
 def parse_retry_after(
@@ -232,7 +242,7 @@ def _seconds_until_http_date(value: str, now: datetime | None) -> float | None:
 def _error_fields(response: RawResponse) -> tuple[str | None, str | None, dict[str, Any]]:
     """``(code, message, details)`` from the error envelope, as far as it can be read."""
     try:
-        payload = json.loads(response.body)
+        payload = loads(response.body)
     except ValueError:
         return None, None, {}
     error = payload.get("error") if isinstance(payload, dict) else None

@@ -1,0 +1,179 @@
+"""Prebuilt structure functions for the happy path: strict, and cheap per field.
+
+cattrs' generated functions call a hook per field; with the strict hooks this SDK needs
+(``_converter``), that is a Python call for every string of every account. These functions
+do the same checks inline (``type(v) is str``), build the model directly, and raise
+:class:`FastPathMiss` at the first surprise. They never explain: the caller then runs the
+detailed cattrs converter on the same data, which either finds the problem and says where,
+or accepts what this path was too strict to. So they may refuse more than cattrs, never
+accept more.
+
+Supported field types are the ones the models use: ``str``, ``int``, ``bool``, aware
+``datetime``, open enums (``Platform | str``), attrs classes, ``X | None`` of those, and
+``list[X]``; generic classes (``Page[Account]``) are specialised per argument.
+"""
+
+from __future__ import annotations
+
+import enum
+import operator
+import types
+import typing
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+import attrs
+
+__all__ = ["FastPathMiss", "make_fast_structure"]
+
+
+class FastPathMiss(Exception):
+    """The data is not exactly what the happy path expects; ask the detailed converter."""
+
+
+def _miss(*_: object) -> Any:
+    raise FastPathMiss
+
+
+def _aware(value: object) -> datetime:
+    if type(value) is not str:
+        raise FastPathMiss
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise FastPathMiss
+    return parsed
+
+
+class _Builder:
+    """Writes one function per model, sharing helpers through one namespace."""
+
+    def __init__(self) -> None:
+        self.namespace: dict[str, Any] = {
+            "_miss": _miss,
+            "_aware": _aware,
+            "_fromiso": datetime.fromisoformat,
+        }
+        self.built: dict[Any, str] = {}
+
+    def _name(self, value: object, prefix: str) -> str:
+        name = f"_{prefix}{len(self.namespace)}"
+        self.namespace[name] = value
+        return name
+
+    def expression(self, tp: Any, value: str) -> str:
+        """Python source that checks ``value`` (an expression) is a ``tp`` and converts it."""
+        origin = typing.get_origin(tp)
+        args = typing.get_args(tp)
+        if tp is str:
+            return f"({value} if type({value}) is str else _miss())"
+        if tp is int:
+            return f"({value} if type({value}) is int else _miss())"
+        if tp is bool:
+            return f"({value} if type({value}) is bool else _miss())"
+        if tp is datetime:
+            return f"_aware({value})"
+        if origin in (typing.Union, types.UnionType):
+            members = [a for a in args if a is not type(None)]
+            enums = [a for a in members if isinstance(a, type) and issubclass(a, enum.Enum)]
+            if len(args) == 2 and enums and str in args:  # an open enum: Member | str
+                table = self._name({m.value: m for m in enums[0]}, "members")
+                return f"({table}.get({value}, {value}) if type({value}) is str else _miss())"
+            if len(members) == 1 and len(args) == 2:  # X | None
+                inner = self.expression(members[0], value)
+                return f"(None if {value} is None else {inner})"
+            raise NotImplementedError(f"no fast path for {tp!r}")
+        if origin is list:
+            item = self.expression(args[0], "_item")
+            return f"([{item} for _item in {value}] if type({value}) is list else _miss())"
+        if attrs.has(origin or tp):
+            return f"{self.function(tp)}({value})"
+        raise NotImplementedError(f"no fast path for {tp!r}")
+
+    def assign(self, tp: Any, local: str) -> list[str]:
+        """Statements that check and convert the field held in ``local``, in place."""
+        # Checks as statements rather than expressions: no re-binding of what is already
+        # right, which is most fields. Two timestamps per account add up, too.
+        if tp in (str, int, bool):
+            return [f"    if type({local}) is not {tp.__name__}: _miss()"]
+        if tp == str | None:
+            return [f"    if {local} is not None and type({local}) is not str: _miss()"]
+        if tp is datetime:
+            return [
+                f"    {local} = _fromiso({local}) if type({local}) is str else _miss()",
+                f"    if {local}.tzinfo is None: _miss()",
+            ]
+        return [f"    {local} = {self.expression(tp, local)}"]
+
+    def function(self, model: Any) -> str:
+        """The name of ``model``'s structure function, writing it on first use."""
+        if model in self.built:
+            return self.built[model]
+        name = f"_structure{len(self.built)}"
+        self.built[model] = name
+        cls = typing.get_origin(model) or model
+        parameters = getattr(cls, "__parameters__", ())
+        bindings: dict[TypeVar, Any] = dict(zip(parameters, typing.get_args(model), strict=False))
+        hints = typing.get_type_hints(cls)
+        target = self._name(cls, "model")
+        lines = [f"def {name}(o):", "    if type(o) is not dict: _miss()"]
+        fields = attrs.fields(cls)
+        required = [f for f in fields if f.default is attrs.NOTHING]
+        if len(required) > 1:
+            # One C call fetches every required key (a missing one raises KeyError).
+            getter = self._name(operator.itemgetter(*(f.name for f in required)), "get")
+            lines.append(f"    {', '.join(f'v_{f.name}' for f in required)} = {getter}(o)")
+        elif required:
+            lines.append(f"    v_{required[0].name} = o[{required[0].name!r}]")
+        for field in fields:
+            if field.default is not attrs.NOTHING:
+                default = self._name(field.default, "default")
+                lines.append(f"    v_{field.name} = o.get({field.name!r}, {default})")
+        for field in fields:
+            lines += self.assign(_bind(hints[field.name], bindings), f"v_{field.name}")
+        if _plain_slots(cls):
+            # Filling the slots directly is what the frozen __init__ does, field by field,
+            # without parsing a dozen keyword arguments: half the cost per object.
+            lines.append(f"    instance = _new({target})")
+            self.namespace["_new"] = object.__new__
+            for field in fields:
+                setter = self._name(getattr(cls, field.name).__set__, "set")
+                lines.append(f"    {setter}(instance, v_{field.name})")
+            lines.append("    return instance")
+        else:
+            arguments = ", ".join(f"{f.alias}=v_{f.name}" for f in fields)
+            lines.append(f"    return {target}({arguments})")
+        exec("\n".join(lines), self.namespace)  # noqa: S102 - our own source, from our own types
+        return name
+
+
+def _plain_slots(cls: type) -> bool:
+    """Whether ``cls.__init__`` only stores its arguments in slots, so we may do it instead."""
+    return (
+        "__slots__" in vars(cls)
+        and not hasattr(cls, "__attrs_post_init__")
+        and not hasattr(cls, "__attrs_pre_init__")
+        and all(f.validator is None and f.converter is None and f.init for f in attrs.fields(cls))
+        and all(hasattr(getattr(cls, f.name, None), "__set__") for f in attrs.fields(cls))
+    )
+
+
+def _bind(tp: Any, bindings: dict[TypeVar, Any]) -> Any:
+    """``tp`` with the class's type variables replaced by the model's arguments."""
+    if isinstance(tp, TypeVar):
+        return bindings.get(tp, tp)
+    args = typing.get_args(tp)
+    origin = typing.get_origin(tp)
+    if not args or origin is None:
+        return tp
+    bound = tuple(_bind(arg, bindings) for arg in args)
+    if origin is types.UnionType:
+        return typing.Union[bound]  # noqa: UP007 - rebuilding a union from its parts
+    return origin[bound] if len(bound) > 1 else origin[bound[0]]
+
+
+def make_fast_structure(model: Any) -> Callable[[Any], Any]:
+    """A strict function that turns JSON data into ``model``, or raises an exception."""
+    builder = _Builder()
+    function: Callable[[Any], Any] = builder.namespace[builder.function(model)]
+    return function
