@@ -254,3 +254,31 @@ async def test_connection_errors_become_api_connection_errors_after_retries(
             with pytest.raises(APIConnectionError):
                 await tp.accounts.list()
     assert retries_logged(caplog) == 2
+
+
+async def test_pacing_never_stalls_when_no_answer_ever_comes() -> None:
+    # Five calls against a bucket of two, to a port nobody listens on: each must fail
+    # with a connection error, none may wait forever for a token.
+    from .scripted import refused_base_url
+
+    tp = AsyncTokPortal(
+        "k",
+        base_url=refused_base_url(),
+        max_retries=0,
+        rate_limiter=RateLimiter(limit=2, window=0.5),
+    )
+    failures = 0
+
+    async def call() -> None:
+        nonlocal failures
+        try:
+            await tp.accounts.list()
+        except APIConnectionError:
+            failures += 1
+
+    async with tp:
+        with anyio.fail_after(60):  # a guard against a hang, not a measurement
+            async with anyio.create_task_group() as group:
+                for _ in range(5):
+                    group.start_soon(call)
+    assert failures == 5

@@ -6,11 +6,12 @@ would spend most of them on 429s; this bucket holds each request until the budge
 it, so the job runs at the budget's pace instead.
 
 It starts from the documented budget, then follows the server: every answer's
-``X-RateLimit-Limit`` and ``X-RateLimit-Remaining`` reset the bucket's size and level (less
-the requests still in flight, which the server has not counted yet). A server that answers
-successfully without those headers (a private deployment, a sandbox without its limiter)
-is taken to have no limit, and pacing pauses until a header or a 429 says otherwise. A 429
-empties the bucket and holds every request until its ``Retry-After`` has passed.
+``X-RateLimit-Limit`` sets the bucket's size, and its ``X-RateLimit-Remaining`` (less
+the requests still in flight, which the server has not counted yet) caps the bucket's
+level. A server that answers successfully without those headers (a private deployment, a
+sandbox without its limiter) is taken to have no limit, and pacing pauses until a header
+or a 429 says otherwise. A 429 empties the bucket and holds every request until its
+``Retry-After`` has passed.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class RateLimiter:
         self._refilled_at: float | None = None
         self._blocked_until = 0.0
         self._in_flight = 0
+        self._first_done = False
         #: None until the first answer; then whether the server reports a limit at all.
         self._server_limits: bool | None = None
         self._lock = anyio.Lock()
@@ -76,7 +78,10 @@ class RateLimiter:
         return self._capacity / self._window
 
     def _refill(self, now: float) -> None:
-        if self._refilled_at is not None:
+        # Nothing refills before the first request ends: a full bucket on the server starts
+        # refilling only when our first request reaches it, which we learn no sooner than
+        # its answer. Refilling from our own first send would run ahead of the server.
+        if self._refilled_at is not None and self._first_done:
             elapsed = now - self._refilled_at
             self._tokens = min(self._capacity, self._tokens + elapsed * self._rate())
         self._refilled_at = now
@@ -86,11 +91,29 @@ class RateLimiter:
         self._changed.set()
         self._changed = anyio.Event()
 
+    def _take_now(self) -> bool:
+        """Take a token without waiting, if one is free and nobody is queued for one."""
+        if not self.pacing:
+            return True
+        if self._lock.locked():
+            return False  # others are waiting: queue behind them
+        now = anyio.current_time()
+        self._refill(now)
+        if now < self._blocked_until or self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
+
     async def acquire(self) -> None:
         """Wait for a token (none while pacing is paused), and count one request in flight.
 
-        Waiters are served in arrival order: the lock is fair, so no task starves.
+        A free token is taken without yielding to the event loop (an anyio lock always
+        yields, which costs a loop iteration on every request). Waiters queue on a fair
+        lock and are served in arrival order, so no task starves.
         """
+        if self._take_now():
+            self._in_flight += 1
+            return
         async with self._lock:
             while self.pacing:
                 now = anyio.current_time()
@@ -111,14 +134,23 @@ class RateLimiter:
     ) -> None:
         """Count a request as answered (``status``) or failed (``None``), and learn from it."""
         self._in_flight -= 1
-        if status is None:
-            return
         now = anyio.current_time()
         self._refill(now)
+        if not self._first_done:
+            self._first_done = True  # the clock starts: see _refill
+            self._refilled_at = now
+        if status is None:
+            if self._lock.locked():
+                self._notify()
+            return
         if rate_limit is not None:
             self._server_limits = True
             self._capacity = float(max(1, rate_limit.limit))
-            self._tokens = min(self._capacity, float(rate_limit.remaining - self._in_flight))
+            # The server's count, less what we sent that it has not counted yet, can only
+            # lower our estimate: answers overtake each other on the way back, and an older
+            # answer's higher Remaining must not hand out tokens the server no longer has.
+            server_view = float(rate_limit.remaining - self._in_flight)
+            self._tokens = min(self._capacity, self._tokens, server_view)
         elif 200 <= status < 300 and self._server_limits is None:
             self._server_limits = False
         if status == 429:
@@ -126,4 +158,5 @@ class RateLimiter:
             self._tokens = min(self._tokens, float(-self._in_flight))
             if retry_after is not None and math.isfinite(retry_after):
                 self._blocked_until = max(self._blocked_until, now + retry_after)
-        self._notify()
+        if self._lock.locked():
+            self._notify()  # only a queued waiter can care

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ssl
 
 from ._server import Sandbox
 
@@ -48,7 +49,17 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--rate-window", type=float, default=60.0, help="seconds of the rate limit's window"
     )
+    parser.add_argument("--tls-cert", help="serve HTTPS with this certificate chain (PEM)")
+    parser.add_argument("--tls-key", help="the private key of --tls-cert (PEM)")
     return parser.parse_args(argv)
+
+
+def _tls_context(args: argparse.Namespace) -> ssl.SSLContext | None:
+    if not args.tls_cert:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(args.tls_cert, args.tls_key)
+    return context
 
 
 async def _serve(args: argparse.Namespace) -> None:
@@ -64,6 +75,7 @@ async def _serve(args: argparse.Namespace) -> None:
         fault_seed=args.fault_seed,
         rate_limit=args.rate_limit,
         rate_window=args.rate_window,
+        ssl_context=_tls_context(args),
     )
     async with sandbox:
         print(f"TOKPORTAL_BASE_URL={sandbox.base_url}", flush=True)
