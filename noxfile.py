@@ -12,6 +12,8 @@ PYTHON = "3.11"
 RUFF = "ruff==0.17.6"
 MYPY = "mypy==2.4.1"
 LINTED = ["tokportal_async", "tests", "examples", "benchmarks", "noxfile.py"]
+#: What the benchmarks compare against, beyond the SDK's own extras.
+BENCH_DEPS = ["httpx>=0.28", "tokportal==0.1.0", "trustme>=1.2"]
 
 
 @nox.session(python=PYTHON)
@@ -25,17 +27,27 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict on the package, the examples users copy from, and the tests."""
-    session.install(MYPY, "-e", ".[tests]")
-    session.run("mypy", "--strict", "tokportal_async", "examples", "tests")
+    """mypy --strict on the package, the examples users copy from, tests and benchmarks."""
+    session.install(MYPY, "-e", ".[tests,speed]", *BENCH_DEPS)
+    session.run("mypy", "--strict", "tokportal_async", "examples", "tests", "benchmarks")
 
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    """Speed, measured side by side with the alternatives; never asserted in tests."""
-    session.install("-e", ".")
-    session.run("python", "-m", "benchmarks.decode")
+    """Speed, measured side by side with the alternatives; never asserted in tests.
+
+    About eight minutes on two cores; ``nox -s bench -- quick`` leaves out the 40-second
+    serial runs. Results and their reading: benchmarks/README.md.
+    """
+    session.install("-e", ".[speed]", *BENCH_DEPS)
+    quick = "quick" in session.posargs
+    session.run("python", "-m", "benchmarks.requests")
+    session.run("python", "-m", "benchmarks.requests", "--tls")
     session.run("python", "-m", "benchmarks.facade")
+    session.run("python", "-m", "benchmarks.decode")
+    session.run("python", "-m", "benchmarks.bulk", *(["--skip-serial"] if quick else []))
+    session.run("python", "-m", "benchmarks.reliability")
+    session.run("python", "-m", "benchmarks.memory")
 
 
 @nox.session(python=PYTHON)
