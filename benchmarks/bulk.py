@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 import aiohttp
 import tokportal
 
-from tokportal_async import AsyncTokPortal
+from tokportal_async import Account, AsyncTokPortal
 
 from ._sandbox_process import sandbox_process
 
@@ -105,7 +105,7 @@ def details(base_url: str, key: str, count: int, levels: list[int], rounds: int)
     loop.close()
 
 
-async def _first_ids(sdk: AsyncTokPortal, count: int) -> list[object]:
+async def _first_ids(sdk: AsyncTokPortal, count: int) -> list[Account]:
     accounts = []
     async for account in sdk.accounts.iter(concurrency=10):
         accounts.append(account)
