@@ -44,9 +44,14 @@ def _masked(value: object) -> str:
     return "None" if value is None else "'***'"
 
 
+#: Field metadata marking a secret: masked in reprs, and left out of CLI output unless
+#: the user asks for secrets.
+SECRET = "tokportal_secret"  # noqa: S105 - a metadata key, not a password
+
+
 def _secret() -> str:
     """A ``str`` field whose value never reaches ``repr()``."""
-    return attrs.field(repr=_masked)  # type: ignore[no-any-return]
+    return attrs.field(repr=_masked, metadata={SECRET: True})  # type: ignore[no-any-return]
 
 
 class Platform(enum.StrEnum):
@@ -129,7 +134,9 @@ class AccountDetail(Account):
     """
 
     credentials: Credentials | None = None
-    last_verification_code: str | None = attrs.field(default=None, repr=_masked)
+    last_verification_code: str | None = attrs.field(
+        default=None, repr=_masked, metadata={SECRET: True}
+    )
     current_cm_id: str | None = None
 
 

@@ -1,0 +1,231 @@
+"""The command line, run as a user runs it: a subprocess, against a sandbox."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tokportal_async.sandbox import Sandbox, SandboxState, serve_in_thread
+
+from .scripted import refused_base_url
+
+#: The data `--sandbox` serves: the default seed, the default 250 accounts.
+DEFAULT_DATA = SandboxState()
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("TOKPORTAL_")}
+    clean.update(env or {})
+    return subprocess.run(  # noqa: S603 - our own module, our own interpreter
+        [sys.executable, "-W", "error", "-m", "tokportal_async", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=clean,
+    )
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with serve_in_thread(accounts=30) as running:
+        yield running
+
+
+def against(sandbox: Sandbox) -> list[str]:
+    return ["--api-key", sandbox.api_key, "--base-url", sandbox.base_url]
+
+
+def test_list_prints_json_and_nothing_else() -> None:
+    result = cli("--sandbox", "accounts", "list", "--per-page", "5", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    payload = json.loads(result.stdout)
+    assert [a["id"] for a in payload["data"]] == [a["id"] for a in DEFAULT_DATA.accounts[:5]]
+    assert payload["pagination"] == {"page": 1, "per_page": 5, "total": 250, "total_pages": 50}
+
+
+def test_list_all_as_json_lines_and_csv() -> None:
+    lines = cli(
+        "--sandbox", "accounts", "list", "--all", "--platform", "tiktok", "--format", "jsonl"
+    )
+    assert lines.returncode == 0, lines.stderr
+    records = [json.loads(line) for line in lines.stdout.splitlines()]
+    expected = [a["id"] for a in DEFAULT_DATA.accounts if a["platform"] == "tiktok"]
+    assert [r["id"] for r in records] == expected
+    table = cli("--sandbox", "accounts", "list", "--all", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(table.stdout)))
+    assert len(rows) == 250
+    assert rows[0]["created_at"].endswith("Z")
+
+
+def test_table_is_readable() -> None:
+    result = cli("--sandbox", "accounts", "list", "--per-page", "3", "--format", "table")
+    header, *rows = result.stdout.splitlines()
+    assert header.split() == ["ID", "PLATFORM", "USERNAME", "COUNTRY", "PROFILE_URL"]
+    assert len(rows) == 3
+
+
+def test_get_masks_secrets_unless_asked() -> None:
+    record = DEFAULT_DATA.accounts[0]
+    password = record["credentials"]["password"]
+    masked = cli("--sandbox", "accounts", "get", record["id"], "--format", "json")
+    assert masked.returncode == 0, masked.stderr
+    detail = json.loads(masked.stdout)
+    assert detail["credentials"]["password"] == "***"
+    assert detail["credentials"]["social_credentials"]["password"] == "***"
+    assert password not in masked.stdout
+    shown = cli("--sandbox", "accounts", "get", record["id"], "--show-secrets", "--format", "json")
+    assert json.loads(shown.stdout)["credentials"]["password"] == password
+
+
+def test_bundles_with_open_slots() -> None:
+    account_id = DEFAULT_DATA.accounts[0]["id"]
+    result = cli("--sandbox", "accounts", "bundles", account_id, "--open-slots", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    expected = [b["id"] for b in DEFAULT_DATA.bundles(account_id) if b["videos"]["pending"] > 0]
+    assert [b["id"] for b in json.loads(result.stdout)] == expected
+
+
+def test_code_is_masked_unless_asked(sandbox: Sandbox) -> None:
+    account_id = sandbox.state.accounts[0]["id"]
+    code = sandbox.state.trigger_verification_code(account_id, delay=0)
+    masked = cli(*against(sandbox), "accounts", "code", account_id, "--format", "json")
+    assert masked.returncode == 0, masked.stderr
+    assert json.loads(masked.stdout)["verification_code"] == "***"
+    assert "--show-secrets" in masked.stderr
+    shown = cli(
+        *against(sandbox), "accounts", "code", account_id, "--show-secrets", "--format", "json"
+    )
+    assert json.loads(shown.stdout) == {
+        "account_id": account_id,
+        "verification_code": code,
+        "source": "cached",
+    }
+
+
+def test_code_waits_for_the_code(sandbox: Sandbox) -> None:
+    account_id = sandbox.state.accounts[1]["id"]
+    sandbox.state.trigger_verification_code(account_id, delay=0.3)
+    result = cli(
+        *against(sandbox), "accounts", "code", account_id, "--wait", "30", "--format", "json"
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["source"] == "email"
+
+
+def test_export_details_to_a_file(tmp_path: Path) -> None:
+    target = tmp_path / "accounts.jsonl"
+    result = cli(
+        "--sandbox",
+        "accounts",
+        "export",
+        "--details",
+        "--output",
+        str(target),
+        "--concurrency",
+        "5",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    records = [json.loads(line) for line in target.read_text().splitlines()]
+    assert [r["id"] for r in records] == [a["id"] for a in DEFAULT_DATA.accounts]
+    assert {r["credentials"]["password"] for r in records} == {"***"}
+
+
+def test_not_found_is_one_line_with_code_and_request_id() -> None:
+    result = cli("--sandbox", "accounts", "get", "no-such-account")
+    assert result.returncode == 4
+    assert result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert "SAVED_ACCOUNT_NOT_FOUND" in line
+    assert "request id req_" in line
+    verbose = cli("--sandbox", "--verbose", "accounts", "get", "no-such-account")
+    assert verbose.returncode == 4
+    assert "Traceback" in verbose.stderr
+
+
+def test_auth_errors_never_print_the_key(sandbox: Sandbox) -> None:
+    wrong = "tok_live_" + "0" * 32
+    result = cli("--api-key", wrong, "--base-url", sandbox.base_url, "accounts", "list")
+    assert result.returncode == 3
+    assert "AUTH_INVALID_KEY" in result.stderr
+    assert wrong not in result.stderr + result.stdout
+    missing = cli("accounts", "list")
+    assert missing.returncode == 3
+    assert "TOKPORTAL_API_KEY" in missing.stderr
+
+
+def test_key_and_base_url_from_the_environment(sandbox: Sandbox) -> None:
+    env = {"TOKPORTAL_API_KEY": sandbox.api_key, "TOKPORTAL_BASE_URL": sandbox.base_url}
+    result = cli("accounts", "list", "--format", "json", env=env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["pagination"]["total"] == 30
+
+
+def test_rate_limited_exit_code() -> None:
+    with serve_in_thread(accounts=3, rate_limit=1, rate_window=3600) as sandbox:
+        assert cli(*against(sandbox), "accounts", "list").returncode == 0
+        result = cli(*against(sandbox), "accounts", "list")
+    assert result.returncode == 5
+    assert "RATE_LIMIT_EXCEEDED" in result.stderr
+
+
+def test_network_failure_exit_code() -> None:
+    result = cli("--api-key", "k", "--base-url", refused_base_url(), "accounts", "list")
+    assert result.returncode == 6
+    assert "APIConnectionError" in result.stderr
+
+
+def test_usage_errors_exit_2() -> None:
+    assert cli("accounts", "list", "--no-such-option").returncode == 2
+    bad = cli("--sandbox", "accounts", "list", "--per-page", "500")
+    assert bad.returncode == 2
+    assert "per_page" in bad.stderr
+
+
+def test_version_and_help() -> None:
+    assert "tokportal-async" in cli("--version").stdout
+    assert "accounts" in cli("--help").stdout
+
+
+def test_without_the_extra_it_says_how_to_install_it() -> None:
+    code = (
+        "import sys; sys.modules['click'] = None\n"
+        "from tokportal_async.cli import main\n"
+        "sys.exit(main(['accounts', 'list']))\n"
+    )
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 2
+    assert "pip install 'tokportal-async[cli]'" in result.stderr
+
+
+def test_sandbox_command_serves_until_stopped() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tokportal_async", "sandbox", "--port", "0", "--accounts", "7"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        settings = dict(process.stdout.readline().strip().split("=", 1) for _ in range(2))
+        key, base_url = settings["TOKPORTAL_API_KEY"], settings["TOKPORTAL_BASE_URL"]
+        result = cli(
+            "--api-key", key, "--base-url", base_url, "accounts", "list", "--format", "json"
+        )
+        assert json.loads(result.stdout)["pagination"]["total"] == 7
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        if process.stdout is not None:
+            process.stdout.close()

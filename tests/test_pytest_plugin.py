@@ -1,0 +1,49 @@
+"""The ``tokportal_sandbox`` fixture, used from a user's own test suite."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+
+def test_fixture_gives_a_sandbox_and_ready_clients(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+        from tokportal_async import NotFoundError
+
+        def test_sync(tokportal_sandbox):
+            assert tokportal_sandbox.base_url.startswith("http://127.0.0.1:")
+            assert tokportal_sandbox.api_key.startswith("tok_live_")
+            page = tokportal_sandbox.client.accounts.list()
+            assert page.pagination.total == 250
+            with pytest.raises(NotFoundError):
+                tokportal_sandbox.client.accounts.get("missing")
+
+        @pytest.mark.anyio
+        async def test_async(tokportal_sandbox):
+            async with tokportal_sandbox.async_client() as tp:
+                first = tokportal_sandbox.state.accounts[0]["id"]
+                assert (await tp.accounts.get(first)).id == first
+
+        @pytest.mark.tokportal_sandbox(accounts=12, fault_rate=1.0, fault_kinds=("503",))
+        def test_knobs(tokportal_sandbox):
+            from tokportal_async import ServerError
+            with pytest.raises(ServerError):  # the marker's options reached the sandbox
+                tokportal_sandbox.client.accounts.list()
+            tokportal_sandbox.state.faults.rate = 0
+            assert tokportal_sandbox.client.accounts.list().pagination.total == 12
+        """
+    )
+    pytester.makeconftest(
+        """
+        import pytest
+
+        @pytest.fixture
+        def anyio_backend():
+            return "asyncio"
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "anyio", "-W", "error", "--strict-markers")
+    result.assert_outcomes(passed=3)

@@ -1,0 +1,361 @@
+"""The commands: ``accounts list|get|bundles|code|export`` and ``sandbox``.
+
+Each command is a coroutine run against one ``AsyncTokPortal``: the real API by default,
+or a sandbox started in this process with ``--sandbox``. Results go to stdout in the
+chosen format and nothing else does; progress, notes and errors go to stderr.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+import anyio
+import attrs
+import click
+
+from .._client import AsyncTokPortal
+from .._constants import API_KEY_ENV, BASE_URL_ENV, DEFAULT_CONCURRENCY
+from .._errors import APIConnectionError, APIError, TokPortalError
+from .._models import Bundle
+from .._version import __version__
+from ..sandbox import Sandbox
+from . import _exit
+from ._output import FORMATS, Printer, to_record
+
+__all__ = ["run"]
+
+ACCOUNT_COLUMNS = ("id", "platform", "username", "country", "profile_url")
+BUNDLE_COLUMNS = ("id", "title", "status", "bundle_type", "videos.total", "videos.pending")
+Work = Callable[[AsyncTokPortal], Awaitable[None]]
+
+
+@attrs.define
+class Settings:
+    """The global options, handed to every command."""
+
+    api_key: str | None
+    base_url: str | None
+    sandbox: bool
+    verbose: bool
+
+    def execute(self, work: Work) -> None:
+        """Run ``work`` against the API (or a sandbox), turning errors into exit codes."""
+        if not self.sandbox and not self.api_key:
+            _fail(
+                f"no API key: pass --api-key or set {API_KEY_ENV} (or try --sandbox)",
+                _exit.AUTH,
+            )
+        try:
+            anyio.run(self._run, work)
+        except TokPortalError as error:
+            if self.verbose:
+                traceback.print_exc()
+            _fail(_describe(error), _exit.exit_code_for(error))
+        except ValueError as error:  # bad input, found before any request
+            if self.verbose:
+                traceback.print_exc()
+            _fail(str(error), _exit.USAGE)
+
+    async def _run(self, work: Work) -> None:
+        if not self.sandbox:
+            async with AsyncTokPortal(self.api_key, base_url=self.base_url) as tp:
+                await work(tp)
+            return
+        async with (
+            Sandbox() as sandbox,
+            AsyncTokPortal(sandbox.api_key, base_url=sandbox.base_url) as tp,
+        ):
+            await work(tp)
+
+
+def _describe(error: TokPortalError) -> str:
+    """One line: the code (or class), the message, and the request id for support."""
+    if isinstance(error, APIError):
+        code = error.code or f"HTTP {error.status}"
+        line = f"{code}: {error}"
+    elif isinstance(error, APIConnectionError):
+        line = f"{type(error).__name__}: {error}"
+    else:
+        line = str(error)
+    return line.replace("\n", " ")
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"tokportal-async: error: {message}", err=True)
+    sys.exit(code)
+
+
+def _printer(output_format: str | None, stream: TextIO, columns: tuple[str, ...] | None) -> Printer:
+    chosen = output_format or ("table" if stream.isatty() else "json")
+    return Printer(format=chosen, stream=stream, columns=columns if chosen == "table" else None)
+
+
+def _progress(total: int, label: str) -> Any:
+    """A progress bar on stderr when it is a terminal; otherwise a silent stand-in."""
+    if not sys.stderr.isatty():
+        return _NoProgress()
+    return click.progressbar(length=total, label=label, file=sys.stderr)
+
+
+class _NoProgress:
+    def __enter__(self) -> _NoProgress:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+    def update(self, steps: int) -> None:
+        """Nothing to draw."""
+
+
+format_option = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(FORMATS),
+    help="Output format (default: table on a terminal, json otherwise).",
+)
+secrets_option = click.option(
+    "--show-secrets",
+    is_flag=True,
+    help="Print passwords and verification codes (masked otherwise).",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--api-key", envvar=API_KEY_ENV, help=f"Your API key (default: ${API_KEY_ENV}).")
+@click.option(
+    "--base-url", envvar=BASE_URL_ENV, help=f"The API's base URL (default: ${BASE_URL_ENV})."
+)
+@click.option("--sandbox", is_flag=True, help="Run against a sandbox started here; no key needed.")
+@click.option("--verbose", "-v", is_flag=True, help="Log requests and print tracebacks.")
+@click.version_option(__version__, prog_name="tokportal-async")
+@click.pass_context
+def cli(
+    ctx: click.Context, api_key: str | None, base_url: str | None, sandbox: bool, verbose: bool
+) -> None:
+    """Read your TokPortal accounts, their bundles and verification codes."""
+    if verbose:
+        logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+        logging.getLogger("tokportal_async").setLevel(logging.DEBUG)
+    ctx.obj = Settings(api_key=api_key, base_url=base_url, sandbox=sandbox, verbose=verbose)
+
+
+@cli.group()
+def accounts() -> None:
+    """Delivered accounts."""
+
+
+@accounts.command("list")
+@click.option("--platform", help="Only this platform: tiktok, instagram...")
+@click.option("--country", help="Only this country code: US, FR, UK...")
+@click.option("--page", type=int, help="Page number (default 1).")
+@click.option("--per-page", type=int, help="Accounts per page, 1-100 (default 25).")
+@click.option("--all", "every", is_flag=True, help="Every page, not just one.")
+@format_option
+@click.pass_obj
+def list_accounts(
+    settings: Settings,
+    platform: str | None,
+    country: str | None,
+    page: int | None,
+    per_page: int | None,
+    every: bool,
+    output_format: str | None,
+) -> None:
+    """List your accounts: one page, or --all of them."""
+    printer = _printer(output_format, sys.stdout, ACCOUNT_COLUMNS)
+
+    async def work(tp: AsyncTokPortal) -> None:
+        if not every:
+            result = await tp.accounts.list(
+                platform=platform, country=country, page=page, per_page=per_page
+            )
+            envelope = {"pagination": to_record(result.pagination)}
+            printer.many((to_record(a) for a in result), envelope=envelope)
+            return
+        records: list[dict[str, Any]] = []
+        pages = tp.accounts.pages(platform=platform, country=country, per_page=per_page or 100)
+        bar: Any = None
+        async for one_page in pages:
+            if bar is None:
+                bar = _progress(one_page.pagination.total, "accounts").__enter__()
+            records.extend(to_record(a) for a in one_page)
+            bar.update(len(one_page))
+        if bar is not None:
+            bar.__exit__(None, None, None)
+        printer.many(records)
+
+    settings.execute(work)
+
+
+@accounts.command("get")
+@click.argument("account_id")
+@secrets_option
+@format_option
+@click.pass_obj
+def get_account(
+    settings: Settings, account_id: str, show_secrets: bool, output_format: str | None
+) -> None:
+    """One account, with its credentials."""
+    printer = _printer(output_format, sys.stdout, None)
+
+    async def work(tp: AsyncTokPortal) -> None:
+        detail = await tp.accounts.get(account_id)
+        printer.one(to_record(detail, show_secrets=show_secrets))
+
+    settings.execute(work)
+
+
+@accounts.command("bundles")
+@click.argument("account_id")
+@click.option("--status", help="Only bundles in this status: accepted, pending_setup...")
+@click.option("--open-slots", is_flag=True, help="Only bundles with free video slots.")
+@format_option
+@click.pass_obj
+def list_bundles(
+    settings: Settings,
+    account_id: str,
+    status: str | None,
+    open_slots: bool,
+    output_format: str | None,
+) -> None:
+    """The bundles (orders) tied to an account, with their video slots."""
+    printer = _printer(output_format, sys.stdout, BUNDLE_COLUMNS)
+
+    async def work(tp: AsyncTokPortal) -> None:
+        found: list[Bundle] = [
+            bundle
+            async for bundle in tp.accounts.iter_bundles(account_id, status=status)
+            if not open_slots or bundle.open_slots > 0
+        ]
+        printer.many(to_record(b) for b in found)
+
+    settings.execute(work)
+
+
+@accounts.command("code")
+@click.argument("account_id")
+@click.option("--wait", type=float, help="Poll up to this many seconds for the code to arrive.")
+@click.option("--accept-policy", help="Accept this policy_version (may debit credits).")
+@secrets_option
+@format_option
+@click.pass_obj
+def verification_code(
+    settings: Settings,
+    account_id: str,
+    wait: float | None,
+    accept_policy: str | None,
+    show_secrets: bool,
+    output_format: str | None,
+) -> None:
+    """The latest verification code from the account's inbox."""
+    printer = _printer(output_format, sys.stdout, None)
+
+    async def work(tp: AsyncTokPortal) -> None:
+        if wait is None:
+            code = await tp.accounts.verification_code(account_id, accept_policy=accept_policy)
+        else:
+            code = await tp.accounts.wait_for_verification_code(
+                account_id, timeout=wait, interval=min(5.0, max(wait / 10, 0.1)),
+                accept_policy=accept_policy,
+            )  # fmt: skip
+        printer.one(to_record(code, show_secrets=show_secrets))
+        if not show_secrets:
+            click.echo("(the code is masked: pass --show-secrets to print it)", err=True)
+
+    settings.execute(work)
+
+
+@accounts.command("export")
+@click.option("--details", is_flag=True, help="Export every account's details, not the list.")
+@click.option(
+    "--output", type=click.Path(dir_okay=False, path_type=Path), help="File (default: stdout)."
+)
+@click.option("--concurrency", type=int, default=DEFAULT_CONCURRENCY, show_default=True)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(("jsonl", "json", "csv")),
+    default="jsonl",
+    show_default=True,
+)
+@secrets_option
+@click.pass_obj
+def export(
+    settings: Settings,
+    details: bool,
+    output: Path | None,
+    concurrency: int,
+    output_format: str,
+    show_secrets: bool,
+) -> None:
+    """Every account (with --details, every account's details), for other tools."""
+
+    async def work(tp: AsyncTokPortal) -> None:
+        total = (await tp.accounts.list(per_page=1)).pagination.total
+        items = (
+            tp.accounts.iter_details(concurrency=concurrency)
+            if details
+            else tp.accounts.iter(concurrency=concurrency)
+        )
+        stream = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+        try:
+            printer = Printer(format=output_format, stream=stream)
+            records: list[dict[str, Any]] = []
+            with _progress(total, "exporting") as bar:
+                async for item in items:
+                    record = to_record(item, show_secrets=show_secrets)
+                    if output_format == "jsonl":
+                        printer.many([record])  # streamed: memory stays flat
+                    else:
+                        records.append(record)
+                    bar.update(1)
+            if output_format != "jsonl":
+                printer.many(records)
+        finally:
+            if output:
+                stream.close()
+
+    settings.execute(work)
+
+
+@cli.command("sandbox")
+@click.option("--port", type=int, default=8765, show_default=True)
+@click.option("--accounts", "account_count", type=int, default=250, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--fault-rate", type=float, default=0.0, help="Share of requests (0-1) that fail.")
+@click.option("--latency", type=float, default=0.0, help="Milliseconds added to every answer.")
+@click.option("--rate-limit", type=int, help="Enforce this many requests per minute per key.")
+@click.option("--require-policy-acceptance", is_flag=True, help="The live API's 428 flow.")
+def serve_sandbox(
+    port: int,
+    account_count: int,
+    seed: int,
+    fault_rate: float,
+    latency: float,
+    rate_limit: int | None,
+    require_policy_acceptance: bool,
+) -> None:
+    """Serve a local TokPortal sandbox on 127.0.0.1 until interrupted."""
+    from ..sandbox.__main__ import main as serve
+
+    arguments = ["--port", str(port), "--accounts", str(account_count), "--seed", str(seed)]
+    arguments += ["--fault-rate", str(fault_rate), "--latency-ms", str(latency)]
+    if rate_limit:
+        arguments += ["--rate-limit", str(rate_limit)]
+    if require_policy_acceptance:
+        arguments.append("--require-policy-acceptance")
+    serve(arguments)
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the command line and return its exit code (click's usage errors give 2)."""
+    try:
+        cli.main(args=argv, prog_name="tokportal-async", standalone_mode=True)
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else _exit.API_ERROR

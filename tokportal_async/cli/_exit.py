@@ -1,0 +1,44 @@
+"""Exit codes of the command line, one per kind of failure a script may branch on."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from .._errors import (
+    APIConnectionError,
+    AuthenticationError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServerError,
+    TokPortalError,
+)
+
+__all__ = ["exit_code_for"]
+
+OK: Final = 0
+#: An API error with no code of its own below (a 400, a 409, a 428, a bad response).
+API_ERROR: Final = 1
+#: Bad command line: an unknown option, a missing argument, an invalid value.
+USAGE: Final = 2
+#: The key is missing, unknown or revoked, or the account is not yours.
+AUTH: Final = 3
+#: No such account (or, for ``code``, no verification code yet).
+NOT_FOUND: Final = 4
+#: The key's request budget is spent; retry after the time the error gives.
+RATE_LIMITED: Final = 5
+#: TokPortal or the network failed: 5xx, connection errors, timeouts.
+UNAVAILABLE: Final = 6
+
+
+def exit_code_for(error: TokPortalError) -> int:
+    """The exit code that tells a script what kind of failure ``error`` is."""
+    if isinstance(error, AuthenticationError | PermissionDeniedError):
+        return AUTH
+    if isinstance(error, NotFoundError):
+        return NOT_FOUND
+    if isinstance(error, RateLimitError):
+        return RATE_LIMITED
+    if isinstance(error, ServerError | APIConnectionError):
+        return UNAVAILABLE
+    return API_ERROR

@@ -1,0 +1,126 @@
+"""Turning models into what the command prints: JSON, JSON lines, CSV or a table.
+
+Secret fields (passwords, verification codes) are masked unless the user asked for
+secrets; the API key is never part of any model, so it can never be printed.
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+import json
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+import attrs
+
+from .._models import SECRET
+
+__all__ = ["FORMATS", "Printer", "to_record"]
+
+FORMATS = ("table", "json", "jsonl", "csv")
+MASK = "***"
+
+
+def _value(value: Any, show_secrets: bool) -> Any:
+    if attrs.has(type(value)):
+        return to_record(value, show_secrets=show_secrets)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, list):
+        return [_value(item, show_secrets) for item in value]
+    return value
+
+
+def to_record(model: Any, *, show_secrets: bool = False) -> dict[str, Any]:
+    """A model as plain JSON data, with secrets masked unless ``show_secrets``."""
+    record: dict[str, Any] = {}
+    for field in attrs.fields(type(model)):
+        value = getattr(model, field.name)
+        if field.metadata.get(SECRET) and value is not None and not show_secrets:
+            record[field.name] = MASK
+        else:
+            record[field.name] = _value(value, show_secrets)
+    return record
+
+
+def _flat(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in record.items():
+        if isinstance(value, dict):
+            flat.update(_flat(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = "" if value is None else value
+    return flat
+
+
+@attrs.define
+class Printer:
+    """Writes records in one format to one stream, as they come (no buffering of lists)."""
+
+    format: str
+    stream: TextIO
+    columns: Sequence[str] | None = None
+
+    def many(
+        self, records: Iterable[dict[str, Any]], *, envelope: dict[str, Any] | None = None
+    ) -> int:
+        """Write records; for JSON, a list (or ``envelope`` with them as ``data``)."""
+        if self.format == "json":
+            data = list(records)
+            payload: Any = data if envelope is None else {"data": data, **envelope}
+            json.dump(payload, self.stream, indent=2, ensure_ascii=False)
+            self.stream.write("\n")
+            return len(data)
+        if self.format == "jsonl":
+            count = 0
+            for record in records:
+                self.stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+                count += 1
+            return count
+        rows = [_flat(record) for record in records]
+        columns = list(self.columns or _all_keys(rows))
+        if self.format == "csv":
+            writer = csv.DictWriter(self.stream, fieldnames=columns, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(rows)
+        else:
+            self._table(rows, columns)
+        return len(rows)
+
+    def one(self, record: dict[str, Any]) -> None:
+        """Write one record; as a table, one ``field  value`` line per field."""
+        if self.format in ("json", "jsonl"):
+            indent = 2 if self.format == "json" else None
+            self.stream.write(json.dumps(record, indent=indent, ensure_ascii=False) + "\n")
+            return
+        flat = _flat(record)
+        if self.format == "csv":
+            self.columns = self.columns or list(flat)
+            self.many([record])
+            return
+        width = max(len(key) for key in flat)
+        for key, value in flat.items():
+            self.stream.write(f"{key:<{width}}  {value}\n")
+
+    def _table(self, rows: list[dict[str, Any]], columns: list[str]) -> None:
+        if not rows:
+            self.stream.write("(none)\n")
+            return
+        cells = [[str(row.get(c, "")) for c in columns] for row in rows]
+        widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+        line = "  ".join(f"{c.upper():<{w}}" for c, w in zip(columns, widths, strict=True))
+        self.stream.write(line.rstrip() + "\n")
+        for row in cells:
+            text = "  ".join(f"{v:<{w}}" for v, w in zip(row, widths, strict=True))
+            self.stream.write(text.rstrip() + "\n")
+
+
+def _all_keys(rows: list[dict[str, Any]]) -> list[str]:
+    keys: dict[str, None] = {}
+    for row in rows:
+        keys.update(dict.fromkeys(row))
+    return list(keys)

@@ -1,0 +1,92 @@
+"""A pytest plugin for users' own tests: the ``tokportal_sandbox`` fixture.
+
+Installed with the package (entry point ``pytest11``), so any project that depends on
+``tokportal_async`` gets it::
+
+    def test_lists_my_accounts(tokportal_sandbox):
+        page = tokportal_sandbox.client.accounts.list()
+        assert page.pagination.total == 250
+
+    async def test_async(tokportal_sandbox):          # with your async test runner
+        async with tokportal_sandbox.async_client() as tp:
+            detail = await tp.accounts.get(tokportal_sandbox.state.accounts[0]["id"])
+
+    @pytest.mark.tokportal_sandbox(accounts=20, fault_rate=0.2, latency=0.01)
+    def test_survives_faults(tokportal_sandbox): ...
+
+The sandbox runs on its own event loop thread on 127.0.0.1, so it serves sync and async
+tests alike; the marker takes the keyword arguments of :class:`~tokportal_async.sandbox.Sandbox`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from ._client import AsyncTokPortal
+from ._sync_client import TokPortal
+from .sandbox import Sandbox, SandboxState, serve_in_thread
+
+__all__ = ["SandboxFixture", "tokportal_sandbox"]
+
+MARKER = "tokportal_sandbox"
+
+
+class SandboxFixture:
+    """A running sandbox, with what a test needs to talk to it."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self._sandbox = sandbox
+
+    @property
+    def base_url(self) -> str:
+        """Where the sandbox serves the API: ``http://127.0.0.1:<port>/api/ext``."""
+        return self._sandbox.base_url
+
+    @property
+    def api_key(self) -> str:
+        """The sandbox user's key."""
+        return self._sandbox.api_key
+
+    @property
+    def state(self) -> SandboxState:
+        """The sandbox's data and knobs: ``faults``, ``latency``, ``trigger_verification_code``."""
+        return self._sandbox.state
+
+    @functools.cached_property
+    def client(self) -> TokPortal:
+        """A blocking client pointed at the sandbox, closed after the test."""
+        return TokPortal(self.api_key, base_url=self.base_url)
+
+    def async_client(self, **options: Any) -> AsyncTokPortal:
+        """A new async client pointed at the sandbox; use it with ``async with``."""
+        return AsyncTokPortal(self.api_key, base_url=self.base_url, **options)
+
+    def _close(self) -> None:
+        if "client" in self.__dict__:
+            self.client.close()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the marker, so ``--strict-markers`` accepts it."""
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(**options): options of the tokportal_sandbox fixture's Sandbox "
+        "(accounts, seed, fault_rate, latency, rate_limit, require_policy_acceptance...)",
+    )
+
+
+@pytest.fixture
+def tokportal_sandbox(request: pytest.FixtureRequest) -> Iterator[SandboxFixture]:
+    """A TokPortal sandbox on 127.0.0.1 for this test, with a key and ready clients."""
+    marker = request.node.get_closest_marker(MARKER)
+    options: dict[str, Any] = dict(marker.kwargs) if marker else {}
+    with serve_in_thread(**options) as sandbox:
+        fixture = SandboxFixture(sandbox)
+        try:
+            yield fixture
+        finally:
+            fixture._close()
