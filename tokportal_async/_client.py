@@ -19,7 +19,7 @@ from ._constants import (
 )
 from ._models import RateLimit
 from ._rate_limit import RateLimiter
-from ._response import RawResponse, rate_limit_of, retry_after_of
+from ._response import RawResponse, rate_limit_of
 from ._retry import RetryMode, RetryPolicy, send_with_retries
 from ._settings import resolve_api_key, resolve_base_url, resolve_timeout
 from ._transport import Transport
@@ -165,16 +165,13 @@ class AsyncTokPortal:
                 response = await transport.request(method, path, params=params, json=json)
             except BaseException:
                 if limiter is not None:
-                    limiter.release(status=None, rate_limit=None, retry_after=None)
+                    limiter.release(status=None, rate_limit=None)
                 raise
             rate_limit = rate_limit_of(response.headers)
             if rate_limit is not None:
                 self._rate_limit = rate_limit
             if limiter is not None:
-                retry_after = retry_after_of(response) if response.status == 429 else None
-                limiter.release(
-                    status=response.status, rate_limit=rate_limit, retry_after=retry_after
-                )
+                limiter.release(status=response.status, rate_limit=rate_limit)
             logger.debug(
                 "%s %s: HTTP %d (request id %s)", method, path, response.status, response.request_id
             )

@@ -10,13 +10,11 @@ It starts from the documented budget, then follows the server: every answer's
 the requests still in flight, which the server has not counted yet) caps the bucket's
 level. A server that answers successfully without those headers (a private deployment, a
 sandbox without its limiter) is taken to have no limit, and pacing pauses until a header
-or a 429 says otherwise. A 429 empties the bucket and holds every request until its
-``Retry-After`` has passed.
+or a 429 says otherwise. A 429 empties the bucket: every request then waits for it to
+refill.
 """
 
 from __future__ import annotations
-
-import math
 
 import anyio
 
@@ -48,7 +46,6 @@ class RateLimiter:
         self._capacity = float(limit)
         self._tokens = float(limit)
         self._refilled_at: float | None = None
-        self._blocked_until = 0.0
         self._in_flight = 0
         self._first_done = False
         #: None until the first answer; then whether the server reports a limit at all.
@@ -97,9 +94,8 @@ class RateLimiter:
             return True
         if self._lock.locked():
             return False  # others are waiting: queue behind them
-        now = anyio.current_time()
-        self._refill(now)
-        if now < self._blocked_until or self._tokens < 1:
+        self._refill(anyio.current_time())
+        if self._tokens < 1:
             return False
         self._tokens -= 1
         return True
@@ -116,22 +112,17 @@ class RateLimiter:
             return
         async with self._lock:
             while self.pacing:
-                now = anyio.current_time()
-                self._refill(now)
-                wait = self._blocked_until - now
-                if wait <= 0:
-                    if self._tokens >= 1:
-                        self._tokens -= 1
-                        break
-                    wait = (1 - self._tokens) / self._rate()
+                self._refill(anyio.current_time())
+                if self._tokens >= 1:
+                    self._tokens -= 1
+                    break
+                wait = (1 - self._tokens) / self._rate()
                 changed = self._changed
                 with anyio.move_on_after(wait):
                     await changed.wait()
             self._in_flight += 1
 
-    def release(
-        self, *, status: int | None, rate_limit: RateLimit | None, retry_after: float | None
-    ) -> None:
+    def release(self, *, status: int | None, rate_limit: RateLimit | None) -> None:
         """Count a request as answered (``status``) or failed (``None``), and learn from it."""
         self._in_flight -= 1
         now = anyio.current_time()
@@ -154,9 +145,11 @@ class RateLimiter:
         elif 200 <= status < 300 and self._server_limits is None:
             self._server_limits = False
         if status == 429:
+            # Drain to match: the server has nothing left, and what is in flight will take
+            # the next tokens. The request itself waits out Retry-After in the retry loop;
+            # other requests wait for the refill rather than for a Retry-After that may be
+            # long (the retry loop raises those to the caller instead of waiting).
             self._server_limits = True
             self._tokens = min(self._tokens, float(-self._in_flight))
-            if retry_after is not None and math.isfinite(retry_after):
-                self._blocked_until = max(self._blocked_until, now + retry_after)
         if self._lock.locked():
             self._notify()  # only a queued waiter can care
