@@ -7,10 +7,12 @@ chosen format and nothing else does; progress, notes and errors go to stderr.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import traceback
 from collections.abc import Awaitable, Callable
+from contextlib import aclosing
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -180,14 +182,15 @@ def list_accounts(
             return
         records: list[dict[str, Any]] = []
         pages = tp.accounts.pages(platform=platform, country=country, per_page=per_page or 100)
-        bar: Any = None
-        async for one_page in pages:
-            if bar is None:
-                bar = _progress(one_page.pagination.total, "accounts").__enter__()
-            records.extend(to_record(a) for a in one_page)
-            bar.update(len(one_page))
-        if bar is not None:
-            bar.__exit__(None, None, None)
+        async with aclosing(pages):
+            with contextlib.ExitStack() as stack:
+                bar: Any = None
+                async for one_page in pages:
+                    if bar is None:  # the first page tells the total the bar counts to
+                        total = one_page.pagination.total
+                        bar = stack.enter_context(_progress(total, "accounts"))
+                    records.extend(to_record(a) for a in one_page)
+                    bar.update(len(one_page))
         printer.many(records)
 
     settings.execute(work)
