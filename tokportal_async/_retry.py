@@ -65,17 +65,16 @@ class RetryPolicy:
 
 
 def _never_reached_server(error: APIConnectionError) -> bool:
-    cause = error.__cause__
-    if isinstance(cause, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
-        return False  # sending again will not fix a certificate
-    return isinstance(cause, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError)
+    return isinstance(
+        error.__cause__, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError
+    )
 
 
 def _error_is_retryable(mode: RetryMode, error: APIConnectionError) -> bool:
     if isinstance(
         error.__cause__, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError
     ):
-        return False
+        return False  # sending again will not fix a certificate
     return mode is RetryMode.IDEMPOTENT or _never_reached_server(error)
 
 
