@@ -100,19 +100,20 @@ def _loads(response: RawResponse) -> Any:
         ) from exc
 
 
-def _envelope(response: RawResponse, key: str) -> Any:
-    """The JSON object of a success answer, checked to hold ``key``."""
+def _envelope(response: RawResponse, *keys: str) -> Any:
+    """The JSON object of a success answer, checked to hold every one of ``keys``."""
     if not response.ok:
         raise error_for(response)
     payload = _loads(response)
-    if not isinstance(payload, dict) or key not in payload:
-        raise APIResponseValidationError(
-            f"TokPortal answered HTTP {response.status} without the {key!r} field the "
-            "contract promises",
-            status=response.status,
-            request_id=response.request_id,
-            errors=(f"required field missing @ $.{key}",),
-        )
+    for key in keys:
+        if not isinstance(payload, dict) or key not in payload:
+            raise APIResponseValidationError(
+                f"TokPortal answered HTTP {response.status} without the {key!r} field the "
+                "contract promises",
+                status=response.status,
+                request_id=response.request_id,
+                errors=(f"required field missing @ $.{key}",),
+            )
     return payload
 
 
@@ -137,15 +138,7 @@ def decode_data(response: RawResponse, model: type[T]) -> T:
 
 def decode_page(response: RawResponse, item_model: type[T]) -> Page[T]:
     """A list answer (``data`` and ``pagination``) as a :class:`Page` of ``item_model``."""
-    payload = _envelope(response, "data")
-    if "pagination" not in payload:
-        raise APIResponseValidationError(
-            f"TokPortal answered HTTP {response.status} without the 'pagination' field "
-            "the contract promises",
-            status=response.status,
-            request_id=response.request_id,
-            errors=("required field missing @ $.pagination",),
-        )
+    payload = _envelope(response, "data", "pagination")
     page: Page[T] = _structure(
         payload, _page_of(item_model), response, path="$", name=f"Page[{item_model.__name__}]"
     )
