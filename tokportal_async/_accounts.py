@@ -54,6 +54,18 @@ def _account_path(account_id: str, *rest: str) -> str:
     return "/".join(("/accounts", path_segment("account_id", account_id), *rest))
 
 
+def _checked_ids(account_ids: Iterable[str]) -> list[str]:
+    """The ids as a list, each checked as a path segment; one bare id string is refused."""
+    if isinstance(account_ids, str):
+        raise ValueError(
+            "account_ids must be a collection of ids, not one id string; for one id use get()"
+        )
+    ids = list(account_ids)
+    for account_id in ids:
+        path_segment("account_id", account_id)
+    return ids
+
+
 def _account_filters(
     platform: Platform | str | None,
     country: str | None,
@@ -207,8 +219,7 @@ class AsyncAccounts:
             async for detail in tp.accounts.iter_details(platform="tiktok", concurrency=20):
                 print(detail.username, detail.current_cm_id)
         """
-        _account_filters(platform, country, banned, None, per_page)
-        check_concurrency(concurrency)
+        check_concurrency(concurrency)  # the listing checks the filters, before any request
         listing = self.iter(
             platform=platform,
             country=country,
@@ -275,11 +286,7 @@ class AsyncAccounts:
 
             details = await tp.accounts.get_many(ids, concurrency=20)
         """
-        if isinstance(account_ids, str):
-            raise ValueError("account_ids must be a collection of ids; for one id use get()")
-        ids = list(account_ids)
-        for account_id in ids:
-            _account_path(account_id)
+        ids = _checked_ids(account_ids)
         check_concurrency(concurrency)
         return await gather_bounded(  # type: ignore[return-value]  # capture narrows it
             self.get,
@@ -365,15 +372,9 @@ class AsyncAccounts:
         """
         check_filter("status", status)
         check_concurrency(concurrency)
-        if isinstance(account_ids, str):
-            raise ValueError("account_ids must be a collection of ids, or None for all")
-        source: Iterable[str] | AsyncIterator[str]
-        if account_ids is None:
-            source = self._all_account_ids()
-        else:
-            source = list(account_ids)
-            for account_id in source:
-                _account_path(account_id)
+        source: Iterable[str] | AsyncIterator[str] = (
+            self._all_account_ids() if account_ids is None else _checked_ids(account_ids)
+        )
 
         async def open_bundles(account_id: str) -> builtins.list[AccountBundle]:
             return [
