@@ -88,17 +88,21 @@ class RateLimiter:
         self._changed.set()
         self._changed = anyio.Event()
 
+    def _take(self) -> bool:
+        """Take a token if one is free now."""
+        self._refill(anyio.current_time())
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
+
     def _take_now(self) -> bool:
         """Take a token without waiting, if one is free and nobody is queued for one."""
         if not self.pacing:
             return True
         if self._lock.locked():
             return False  # others are waiting: queue behind them
-        self._refill(anyio.current_time())
-        if self._tokens < 1:
-            return False
-        self._tokens -= 1
-        return True
+        return self._take()
 
     async def acquire(self) -> None:
         """Wait for a token (none while pacing is paused), and count one request in flight.
@@ -111,11 +115,7 @@ class RateLimiter:
             self._in_flight += 1
             return
         async with self._lock:
-            while self.pacing:
-                self._refill(anyio.current_time())
-                if self._tokens >= 1:
-                    self._tokens -= 1
-                    break
+            while self.pacing and not self._take():
                 wait = (1 - self._tokens) / self._rate()
                 changed = self._changed
                 with anyio.move_on_after(wait):
@@ -126,10 +126,8 @@ class RateLimiter:
         """Count a request as answered (``status``) or failed (``None``), and learn from it."""
         self._in_flight -= 1
         now = anyio.current_time()
-        self._refill(now)
-        if not self._first_done:
-            self._first_done = True  # the clock starts: see _refill
-            self._refilled_at = now
+        self._refill(now)  # before the first end, this only sets the clock's start
+        self._first_done = True
         if status is None:
             if self._lock.locked():
                 self._notify()

@@ -117,20 +117,20 @@ class PortalRunner:
         generator = iterator if isinstance(iterator, AsyncGenerator) else None
         if generator is not None:
             self._open_generators.add(generator)
+        finished = False
         try:
             while True:
                 try:
                     item = self.call(_anext(iterator))
                 except StopAsyncIteration:
-                    if generator is not None:
-                        self._open_generators.discard(generator)
-                        generator = None  # finished: nothing left to close
+                    finished = True  # nothing left to close
                     return
                 yield item
         finally:
-            if generator is not None and not self._closed:
+            if generator is not None:
                 self._open_generators.discard(generator)
-                self.call(generator.aclose())
+                if not finished and not self._closed:
+                    self.call(generator.aclose())
 
     def iterate_flat(self, pages: AsyncIterator[Iterable[T]]) -> Iterator[T]:
         """The items of ``pages``, crossing threads once per page rather than per item."""
