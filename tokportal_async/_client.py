@@ -23,6 +23,7 @@ from ._response import RawResponse, rate_limit_of
 from ._retry import RetryMode, RetryPolicy, send_with_retries
 from ._settings import resolve_api_key, resolve_base_url, resolve_timeout
 from ._transport import Transport
+from ._validation import check_positive_seconds
 
 __all__ = ["AsyncTokPortal"]
 
@@ -73,10 +74,7 @@ class AsyncTokPortal:
     ) -> None:
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise ValueError(f"max_retries must be an integer >= 0, got {max_retries!r}")
-        if isinstance(retry_deadline, bool) or not isinstance(retry_deadline, int | float):
-            raise ValueError(f"retry_deadline must be a number of seconds, got {retry_deadline!r}")
-        if not retry_deadline >= 0:
-            raise ValueError(f"retry_deadline must be >= 0 seconds, got {retry_deadline!r}")
+        check_positive_seconds("retry_deadline", retry_deadline, allow_zero=True)
         if session is not None and not isinstance(session, aiohttp.ClientSession):
             raise ValueError(f"session must be an aiohttp.ClientSession, got {session!r}")
         if not isinstance(rate_limiter, RateLimiter | bool):

@@ -20,6 +20,7 @@ import anyio
 
 from ._constants import DOCUMENTED_RATE_LIMIT, DOCUMENTED_RATE_WINDOW
 from ._models import RateLimit
+from ._validation import check_positive_seconds
 
 __all__ = ["RateLimiter"]
 
@@ -40,8 +41,7 @@ class RateLimiter:
     ) -> None:
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise ValueError(f"limit must be a positive integer, got {limit!r}")
-        if isinstance(window, bool) or not isinstance(window, int | float) or not window > 0:
-            raise ValueError(f"window must be a positive number of seconds, got {window!r}")
+        check_positive_seconds("window", window)
         self._window = float(window)
         self._capacity = float(limit)
         self._tokens = float(limit)

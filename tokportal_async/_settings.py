@@ -13,6 +13,7 @@ import aiohttp
 from yarl import URL
 
 from ._constants import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
+from ._validation import check_positive_seconds
 
 __all__ = ["resolve_api_key", "resolve_base_url", "resolve_timeout"]
 
@@ -64,12 +65,6 @@ def resolve_base_url(base_url: str | None) -> URL:
     return url.with_path(url.path.rstrip("/"))
 
 
-def _seconds(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
-    return float(value)
-
-
 def resolve_timeout(
     timeout: float | aiohttp.ClientTimeout, connect_timeout: float
 ) -> aiohttp.ClientTimeout:
@@ -81,6 +76,8 @@ def resolve_timeout(
     """
     if isinstance(timeout, aiohttp.ClientTimeout):
         return timeout
-    total = _seconds("timeout", timeout)
-    connect = _seconds("connect_timeout", connect_timeout)
-    return aiohttp.ClientTimeout(total=total, sock_connect=min(total, connect))
+    check_positive_seconds("timeout", timeout)
+    check_positive_seconds("connect_timeout", connect_timeout)
+    return aiohttp.ClientTimeout(
+        total=float(timeout), sock_connect=float(min(timeout, connect_timeout))
+    )
