@@ -98,6 +98,10 @@ def _open_enum(enum_cls: type[enum.StrEnum]) -> Callable[[object, type], str]:
     return structure_open_enum
 
 
+#: The models responses are decoded into, whose structure functions are built up front.
+RESPONSE_MODELS: tuple[Any, ...] = (Page[Account], Page[Bundle], AccountDetail, VerificationCode)
+
+
 def _configure(converter: cattrs.Converter) -> None:
     converter.register_structure_hook(str, _strict_str)
     converter.register_structure_hook(int, _strict_int)
@@ -108,28 +112,26 @@ def _configure(converter: cattrs.Converter) -> None:
         converter.register_structure_hook(enum_cls | str, _open_enum(enum_cls))
     # Build the class hooks now, after the leaf hooks, and once: the first request should
     # not pay for code generation.
-    for model in (Page[Account], Page[Bundle], AccountDetail, VerificationCode):
+    for model in RESPONSE_MODELS:
         converter.get_structure_hook(model)
 
 
-def make_converter(*, detailed: bool = True, forbid_extra_keys: bool = False) -> cattrs.Converter:
-    """A converter with every hook of the SDK.
+def make_converter(*, forbid_extra_keys: bool = False) -> cattrs.Converter:
+    """A converter with every hook of the SDK, collecting every problem with its path.
 
     Args:
-        detailed: collect every problem with its path (slower), or fail on the first.
         forbid_extra_keys: reject fields the models do not know. Off in production (servers
             add fields); tests turn it on so a field the models miss shows up.
     """
-    converter = cattrs.Converter(detailed_validation=detailed, forbid_extra_keys=forbid_extra_keys)
+    converter = cattrs.Converter(detailed_validation=True, forbid_extra_keys=forbid_extra_keys)
     _configure(converter)
     return converter
 
 
-_DETAILED = make_converter(detailed=True)
+_DETAILED = make_converter()
 #: One prebuilt strict function per response model, for the happy path.
 _FAST: dict[Any, Callable[[Any], Any]] = {
-    model: make_fast_structure(model)
-    for model in (Page[Account], Page[Bundle], AccountDetail, VerificationCode)
+    model: make_fast_structure(model) for model in RESPONSE_MODELS
 }
 
 
