@@ -58,6 +58,11 @@ class _Refusal(Exception):
         self.status, self.code, self.message, self.details = status, code, message, details
 
 
+def _request_id() -> str:
+    """A fresh ``X-TokPortal-Request-ID`` value, shaped like the live API's."""
+    return f"req_{uuid.uuid4().hex[:24]}"
+
+
 def _error_response(refusal: _Refusal) -> web.Response:
     error: dict[str, Any] = {"code": refusal.code, "message": refusal.message}
     if refusal.details is not None:
@@ -136,7 +141,7 @@ async def _answer(
             _Refusal(405, "METHOD_NOT_ALLOWED", "Method not allowed on this endpoint.")
         )
     response.headers.update(limit_headers)
-    response.headers["X-TokPortal-Request-ID"] = f"req_{uuid.uuid4().hex[:24]}"
+    response.headers["X-TokPortal-Request-ID"] = _request_id()
     response.headers["X-TokPortal-API-Version"] = "v1"
     response.headers["X-TokPortal-API-Stability"] = "sandbox"
     if fault is Fault.TRUNCATE and isinstance(response, web.Response) and response.body:
@@ -146,7 +151,7 @@ async def _answer(
 
 async def _misbehave(request: web.Request, fault: Fault) -> web.StreamResponse:
     """Answer as a failing server or proxy would."""
-    request_id = {"X-TokPortal-Request-ID": f"req_{uuid.uuid4().hex[:24]}"}
+    request_id = {"X-TokPortal-Request-ID": _request_id()}
     if fault is Fault.STALL:
         stopping = request.app[STOPPING_KEY]
         with contextlib.suppress(TimeoutError):
