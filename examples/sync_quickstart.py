@@ -3,7 +3,7 @@
 Run: python examples/sync_quickstart.py
 """
 
-from tokportal_async import TokPortal, VerificationCodeNotFoundError
+from tokportal_async import PolicyAcceptanceRequiredError, TokPortal, VerificationCodeNotFoundError
 from tokportal_async.sandbox import serve_in_thread
 
 
@@ -18,19 +18,26 @@ def main() -> None:
             print(f"  {account.username:<24} {account.country}")
 
         detail = tp.accounts.get(page[0].id)
-        assert detail.credentials is not None
-        print(f"{detail.username} logs in as {detail.credentials.social_credentials.email}")
-
         total = sum(1 for _ in tp.accounts.iter())  # one request per page of 100
         print(f"iterated {total} accounts, page by page")
 
         sandbox.state.trigger_verification_code(detail.id, delay=0.5)
         try:
-            code = tp.accounts.wait_for_verification_code(detail.id, timeout=10, interval=0.2)
+            tp.accounts.verification_code(detail.id)
+        except PolicyAcceptanceRequiredError as error:
+            # A real program shows error.terms to the account owner and asks first.
+            version = error.terms.policy_version
+            print(f"accepting terms {version} ({error.terms.expected_credit_cost} credits)")
+        else:
+            version = None
+        try:
+            code = tp.accounts.wait_for_verification_code(
+                detail.id, timeout=10, interval=0.2, accept_policy=version
+            )
         except VerificationCodeNotFoundError as error:
             print(f"no code: {error}")
         else:
-            print(f"a {len(code.verification_code)}-digit code arrived from {code.source}")
+            print(f"a {len(code.verification_code or '')}-digit code arrived from {code.source}")
 
 
 if __name__ == "__main__":

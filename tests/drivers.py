@@ -2,8 +2,9 @@
 
 ``AsyncDriver`` runs an ``AsyncTokPortal`` on a blocking portal of its own (the test
 awaits nothing); ``SyncDriver`` calls the generated ``TokPortal``. Both expose
-``call(method, ...)`` for a method of ``accounts`` and ``collect(method, ...)`` for an
-iterator of ``accounts``, returning a list.
+``call(method, ...)`` for a method and ``collect(method, ...)`` for an iterator, returning
+a list. ``method`` names a method of ``accounts`` (``"get"``), of another resource
+(``"account_bans.list"``), or of the client itself (``"tp.request"``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,14 @@ from typing import Any, Protocol
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from tokportal_async import AsyncTokPortal, TokPortal
+
+
+def target(client: Any, method: str) -> Any:
+    """The bound method ``method`` names on ``client`` (see the module's docstring)."""
+    owner, _, name = method.rpartition(".")
+    if owner == "tp":
+        return getattr(client, name)
+    return getattr(getattr(client, owner or "accounts"), name)
 
 
 class Driver(Protocol):
@@ -35,10 +44,10 @@ class SyncDriver:
         self.client = TokPortal(**client_kwargs)
 
     def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        return getattr(self.client.accounts, method)(*args, **kwargs)
+        return target(self.client, method)(*args, **kwargs)
 
     def collect(self, method: str, *args: Any, **kwargs: Any) -> list[Any]:
-        iterator: Iterator[Any] = getattr(self.client.accounts, method)(*args, **kwargs)
+        iterator: Iterator[Any] = target(self.client, method)(*args, **kwargs)
         return list(iterator)
 
     def close(self) -> None:
@@ -58,10 +67,10 @@ class AsyncDriver:
         self.client = AsyncTokPortal(**client_kwargs)
 
     def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        return self.portal.call(partial(getattr(self.client.accounts, method), *args, **kwargs))
+        return self.portal.call(partial(target(self.client, method), *args, **kwargs))
 
     def collect(self, method: str, *args: Any, **kwargs: Any) -> list[Any]:
-        iterator = getattr(self.client.accounts, method)(*args, **kwargs)
+        iterator = target(self.client, method)(*args, **kwargs)
         return self.portal.call(_collect, iterator)
 
     def close(self) -> None:

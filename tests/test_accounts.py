@@ -134,22 +134,38 @@ async def test_iter_ends_when_accounts_keep_arriving(tp: AsyncTokPortal, sandbox
     assert len(sandbox.state.requests) == len(sizes)
 
 
-async def test_get_returns_detail_with_credentials(tp: AsyncTokPortal, sandbox: Sandbox) -> None:
+async def test_get_on_the_live_api_returns_metadata_only(
+    tp: AsyncTokPortal, sandbox: Sandbox
+) -> None:
     record = sandbox.state.accounts[7]
     detail = await tp.accounts.get(record["id"])
     assert isinstance(detail, AccountDetail)
     assert detail.id == record["id"]
     assert detail.username == record["username"]
+    assert detail.current_cm_id == record["current_cm_id"]
+    assert detail.banned is record["banned"]
+    assert detail.credentials is None
+    assert detail.last_verification_code is None
+    assert "credentials" not in sandbox.state.requests[-1].path  # a GET, nothing revealed
+
+
+async def test_get_on_the_seed_profile_returns_credentials() -> None:
+    async with Sandbox(accounts=8, profile="seed") as sandbox, client_for(sandbox) as tp:
+        record = sandbox.state.accounts[7]
+        detail = await tp.accounts.get(record["id"])
     assert detail.credentials is not None
     assert detail.credentials.password == record["credentials"]["password"]
     social = detail.credentials.social_credentials
+    assert social is not None
     assert social.password == record["credentials"]["social_credentials"]["password"]
-    assert detail.current_cm_id == record["current_cm_id"]
     assert detail.last_verification_code is None
 
 
-async def test_get_without_credentials_reads_none() -> None:
-    async with Sandbox(accounts=3, omit_credentials=True) as sandbox, client_for(sandbox) as tp:
+async def test_seed_profile_can_leave_credentials_out() -> None:
+    async with (
+        Sandbox(accounts=3, profile="seed", omit_credentials=True) as sandbox,
+        client_for(sandbox) as tp,
+    ):
         detail = await tp.accounts.get(sandbox.state.accounts[0]["id"])
         assert detail.credentials is None
 
@@ -187,6 +203,13 @@ async def test_bundle_slots_add_up(tp: AsyncTokPortal, sandbox: Sandbox) -> None
     for record in sandbox.state.accounts[:20]:
         async for bundle in tp.accounts.iter_bundles(record["id"]):
             v = bundle.videos
+            assert v is not None
+            assert v.total is not None
+            assert v.pending is not None
+            assert v.configured is not None
+            assert v.published is not None
+            assert v.accepted is not None
+            assert v.finalized is not None
             assert v.total == v.pending + v.configured + v.published + v.accepted + v.finalized
             assert v.total == bundle.videos_quantity
 

@@ -21,6 +21,7 @@ from tokportal_async import (
     Page,
     PermissionDeniedError,
     PolicyAcceptanceRequiredError,
+    PolicyChangedError,
     VerificationCode,
     VerificationCodeNotFoundError,
 )
@@ -63,8 +64,23 @@ def test_get(client: Driver, sandbox: Sandbox) -> None:
     record = sandbox.state.accounts[5]
     detail = client.call("get", record["id"])
     assert isinstance(detail, AccountDetail)
-    assert detail.credentials is not None
-    assert detail.credentials.password == record["credentials"]["password"]
+    assert detail.id == record["id"]
+    assert detail.banned is record["banned"]
+    assert detail.credentials is None  # the live API keeps them behind reveal_credentials
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_get_on_the_seed_profile_includes_credentials(kind: str) -> None:
+    with serve_in_thread(accounts=3, profile="seed") as sandbox:
+        driver = make_driver(kind, **sandbox.client_kwargs())
+        try:
+            record = sandbox.state.accounts[1]
+            detail = driver.call("get", record["id"])
+            assert detail.credentials is not None
+            assert detail.credentials.password == record["credentials"]["password"]
+            assert detail.banned is None  # the seed page has no bans
+        finally:
+            driver.close()
 
 
 def test_bundles(client: Driver, sandbox: Sandbox) -> None:
@@ -78,6 +94,7 @@ def test_bundles(client: Driver, sandbox: Sandbox) -> None:
 
 def test_verification_code(client: Driver, sandbox: Sandbox) -> None:
     account_id = sandbox.state.accounts[1]["id"]
+    sandbox.state.acknowledge(account_id)  # the owner accepted the policy earlier
     with pytest.raises(VerificationCodeNotFoundError):
         client.call("verification_code", account_id)
     sent = sandbox.state.trigger_verification_code(account_id, delay=0)
@@ -115,17 +132,19 @@ def test_bad_key(kind: str, sandbox: Sandbox) -> None:
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_policy_flow(kind: str) -> None:
-    with serve_in_thread(accounts=3, require_policy_acceptance=True) as sandbox:
+    with serve_in_thread(accounts=3) as sandbox:
         driver = make_driver(kind, **sandbox.client_kwargs())
         try:
             account_id = sandbox.state.accounts[0]["id"]
             sandbox.state.trigger_verification_code(account_id, delay=0)
             with pytest.raises(PolicyAcceptanceRequiredError) as terms:
                 driver.call("verification_code", account_id)
-            version = terms.value.policy_version
+            version = terms.value.terms.policy_version
             sandbox.state.policy_version = "changed"
-            with pytest.raises(ConflictError):
+            with pytest.raises(PolicyChangedError) as changed:
                 driver.call("verification_code", account_id, accept_policy=version)
+            assert isinstance(changed.value, ConflictError)
+            assert changed.value.terms.policy_version == "changed"
             code = driver.call("verification_code", account_id, accept_policy="changed")
             assert code.source == "email"
         finally:

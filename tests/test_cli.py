@@ -74,17 +74,75 @@ def test_table_is_readable() -> None:
     assert len(rows) == 3
 
 
-def test_get_masks_secrets_unless_asked() -> None:
+def test_get_prints_metadata_without_credentials() -> None:
     record = DEFAULT_DATA.accounts[0]
+    result = cli("--sandbox", "accounts", "get", record["id"], "--format", "json")
+    assert result.returncode == 0, result.stderr
+    detail = json.loads(result.stdout)
+    assert detail["id"] == record["id"]
+    assert detail["banned"] is record["banned"]
+    assert detail["credentials"] is None
+
+
+def test_reveal_prints_the_terms_then_masks_secrets_unless_asked(sandbox: Sandbox) -> None:
+    record = sandbox.state.accounts[0]
     password = record["credentials"]["password"]
-    masked = cli("--sandbox", "accounts", "get", record["id"], "--format", "json")
+    terms = cli(*against(sandbox), "accounts", "reveal", record["id"], "--format", "json")
+    assert terms.returncode == 7
+    assert terms.stdout == ""
+    version = sandbox.state.policy_version
+    cost = sandbox.state.policy_terms(record["id"])["expected_credit_cost"]
+    assert f"--accept-policy {version}" in terms.stderr
+    assert f"expected credit cost: {cost}" in terms.stderr
+    assert "support" in terms.stderr
+    assert sandbox.state.credits_charged == 0
+
+    masked = cli(
+        *against(sandbox), "accounts", "reveal", record["id"], "--accept-policy", version,
+        "--format", "json",
+    )  # fmt: skip
     assert masked.returncode == 0, masked.stderr
-    detail = json.loads(masked.stdout)
-    assert detail["credentials"]["password"] == "***"
-    assert detail["credentials"]["social_credentials"]["password"] == "***"
+    assert json.loads(masked.stdout)["password"] == "***"
     assert password not in masked.stdout
-    shown = cli("--sandbox", "accounts", "get", record["id"], "--show-secrets", "--format", "json")
-    assert json.loads(shown.stdout)["credentials"]["password"] == password
+    assert sandbox.state.credits_charged == cost
+    shown = cli(
+        *against(sandbox), "accounts", "reveal", record["id"], "--show-secrets", "--format", "json"
+    )  # acknowledged once: no --accept-policy needed again, and no second charge
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["password"] == password
+    assert sandbox.state.credits_charged == cost
+
+
+def test_reveal_without_credits_exits_8(sandbox: Sandbox) -> None:
+    record = next(
+        a
+        for a in sandbox.state.accounts
+        if sandbox.state.policy_terms(a["id"])["expected_credit_cost"]
+    )
+    sandbox.state.credits = 10
+    version = sandbox.state.policy_version
+    result = cli(*against(sandbox), "accounts", "reveal", record["id"], "--accept-policy", version)
+    assert result.returncode == 8
+    assert "INSUFFICIENT_CREDITS" in result.stderr
+    assert "10 available" in result.stderr
+
+
+def test_bans_list_and_banned_filter(sandbox: Sandbox) -> None:
+    banned = [a["id"] for a in sandbox.state.accounts if a["banned"]]
+    assert banned
+    listed = cli(*against(sandbox), "accounts", "list", "--banned", "--all", "--format", "json")
+    assert listed.returncode == 0, listed.stderr
+    assert [a["id"] for a in json.loads(listed.stdout)] == banned
+    bans = cli(*against(sandbox), "bans", "list", "--all", "--format", "json")
+    assert bans.returncode == 0, bans.stderr
+    assert sorted(b["account_id"] for b in json.loads(bans.stdout)) == sorted(banned)
+    one = cli(*against(sandbox), "bans", "list", "--account", banned[0], "--format", "json")
+    assert [b["account_id"] for b in json.loads(one.stdout)["data"]] == [banned[0]]
+    late = cli(*against(sandbox), "bans", "list", "--since", "2999-01-01T00:00:00Z")
+    assert late.returncode == 0, late.stderr
+    naive = cli(*against(sandbox), "bans", "list", "--since", "2026-01-01T00:00:00")
+    assert naive.returncode == 2
+    assert "timezone" in naive.stderr
 
 
 def test_bundles_with_open_slots() -> None:
@@ -97,6 +155,7 @@ def test_bundles_with_open_slots() -> None:
 
 def test_code_is_masked_unless_asked(sandbox: Sandbox) -> None:
     account_id = sandbox.state.accounts[0]["id"]
+    sandbox.state.acknowledge(account_id)
     code = sandbox.state.trigger_verification_code(account_id, delay=0)
     masked = cli(*against(sandbox), "accounts", "code", account_id, "--format", "json")
     assert masked.returncode == 0, masked.stderr
@@ -115,11 +174,15 @@ def test_code_is_masked_unless_asked(sandbox: Sandbox) -> None:
 def test_code_waits_for_the_code(sandbox: Sandbox) -> None:
     account_id = sandbox.state.accounts[1]["id"]
     sandbox.state.trigger_verification_code(account_id, delay=0.3)
+    version = sandbox.state.policy_version
     result = cli(
-        *against(sandbox), "accounts", "code", account_id, "--wait", "30", "--format", "json"
-    )
+        *against(sandbox), "accounts", "code", account_id, "--wait", "30",
+        "--accept-policy", version, "--format", "json",
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["source"] == "email"
+    posts = [r for r in sandbox.state.requests if r.path.endswith("/verification-code")]
+    assert [bool(r.body) for r in posts] == [True] + [False] * (len(posts) - 1)
 
 
 def test_export_details_to_a_file(tmp_path: Path) -> None:
@@ -136,9 +199,10 @@ def test_export_details_to_a_file(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
+    assert "accounts reveal" in result.stderr  # details never reveal passwords
     records = [json.loads(line) for line in target.read_text().splitlines()]
     assert [r["id"] for r in records] == [a["id"] for a in DEFAULT_DATA.accounts]
-    assert {r["credentials"]["password"] for r in records} == {"***"}
+    assert {r["credentials"] for r in records} == {None}
 
 
 def test_not_found_is_one_line_with_code_and_request_id() -> None:

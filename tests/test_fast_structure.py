@@ -1,7 +1,10 @@
 """The fast decoding path never accepts what the detailed cattrs converter refuses.
 
-For every field of the seed's examples, each wrong-typed replacement is tried: where the
-fast path builds a model, the detailed converter must build the very same model.
+For every field of the seed's examples (and of live answers the sandbox serves), each
+wrong-typed replacement is tried: where the fast path builds a model, the detailed
+converter must build the very same model; where it refuses, it refuses with
+``FastPathMiss`` and nothing else, and the public ``structure`` then says exactly what the
+detailed converter says.
 """
 
 from __future__ import annotations
@@ -11,12 +14,27 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import cattrs
 import pytest
 
-from tokportal_async import Account, AccountDetail, Bundle, Page, VerificationCode
-from tokportal_async._converter import _DETAILED, _FAST
+from tokportal_async import (
+    Account,
+    AccountBan,
+    AccountDetail,
+    Bundle,
+    Credentials,
+    Page,
+    VerificationCode,
+)
+from tokportal_async import _converter as converter_module
+from tokportal_async._converter import (
+    _DETAILED,
+    _FAST,
+    DecodeError,
+    _structure_detailed,
+    structure,
+)
 from tokportal_async._fast_structure import FastPathMiss
+from tokportal_async.sandbox import SandboxState
 
 from .conftest import sample
 
@@ -26,7 +44,23 @@ CASES = [
     ("list_bundles", Page[Bundle]),
     ("get_account", AccountDetail),
     ("verification_code", VerificationCode),
+    ("live_bans", Page[AccountBan]),
+    ("live_credentials", Credentials),
 ]
+
+
+def _live_sample(name: str) -> Any:
+    state = SandboxState(accounts=30)
+    if name == "live_credentials":
+        return {"data": state.accounts[0]["credentials"]}
+    pagination = {"page": 1, "per_page": 25, "total": 2, "total_pages": 1}
+    ban = {**state.bans[0], "screenshot_url": "https://example.invalid/x.png"}
+    return {"data": [ban, state.bans[1]], "pagination": pagination}
+
+
+def _data(name: str) -> Any:
+    loaded = _live_sample(name) if name.startswith("live") else json.loads(sample(name))
+    return loaded if "list" in name or "bans" in name else loaded["data"]
 
 
 def leaf_paths(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
@@ -52,8 +86,7 @@ def replaced(data: Any, path: tuple[Any, ...], value: Any) -> Any:
 
 @pytest.mark.parametrize(("name", "model"), CASES, ids=[c[0] for c in CASES])
 def test_fast_path_agrees_with_the_detailed_converter(name: str, model: Any) -> None:
-    loaded = json.loads(sample(name))
-    data = loaded if name.startswith("list") else loaded["data"]
+    data = _data(name)
     fast = _FAST[model]
     assert fast(data) == _DETAILED.structure(data, model)
     tried = 0
@@ -67,12 +100,46 @@ def test_fast_path_agrees_with_the_detailed_converter(name: str, model: Any) -> 
                 del parent[path[-1]]
             tried += 1
             try:
-                built = fast(candidate)
-            except (FastPathMiss, KeyError, TypeError, ValueError, AttributeError):
-                continue  # refused: the detailed converter will explain, or accept
+                expected = _structure_detailed(candidate, model, "$", _DETAILED)
+            except DecodeError:
+                expected = None
             try:
-                expected = _DETAILED.structure(candidate, model)
-            except cattrs.BaseValidationError:
+                built = fast(candidate)  # anything but a hit or a miss fails the test
+            except FastPathMiss:
+                # refused: the public path says what the detailed converter says
+                if expected is None:
+                    with pytest.raises(DecodeError):
+                        structure(candidate, model)
+                else:
+                    assert structure(candidate, model) == expected
+                continue
+            if expected is None:
                 pytest.fail(f"fast path accepted {value!r} at {path} that cattrs refuses")
             assert built == expected, (path, value)
     assert tried == len(list(leaf_paths(data))) * (len(REPLACEMENTS) + 1)
+
+
+class _InjectedBug(Exception):
+    pass
+
+
+def test_an_unexpected_error_in_the_fast_path_is_never_swallowed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(data: Any) -> Any:
+        raise _InjectedBug("a bug in the fast path")
+
+    monkeypatch.setitem(_FAST, Page[Account], broken)
+    with pytest.raises(_InjectedBug):
+        structure(json.loads(sample("list_accounts")), Page[Account])
+
+
+def test_a_fast_path_miss_falls_back_to_the_detailed_converter(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refusing(data: Any) -> Any:
+        raise FastPathMiss
+
+    monkeypatch.setitem(converter_module._FAST, Page[Account], refusing)
+    page = structure(json.loads(sample("list_accounts")), Page[Account])
+    assert [a.username for a in page] == ["coolcreator99", "trendwatcher22"]

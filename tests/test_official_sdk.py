@@ -24,15 +24,22 @@ async def _call(function: Any, *args: Any, **kwargs: Any) -> Any:
     return await anyio.to_thread.run_sync(partial(function, *args, **kwargs))
 
 
-async def test_official_sdk_lists_and_reads_accounts(sandbox: Sandbox) -> None:
+@pytest.mark.parametrize("profile", ["live", "seed"])
+async def test_official_sdk_lists_and_reads_accounts(profile: Any) -> None:
+    async with Sandbox(accounts=60, profile=profile) as sandbox:
+        await _official_sdk_lists_and_reads_accounts(sandbox)
+
+
+async def _official_sdk_lists_and_reads_accounts(sandbox: Sandbox) -> None:
     official = TokPortal(sandbox.api_key, base_url=sandbox.base_url)
     listing = await _call(official.accounts.list, platform="tiktok", per_page=10)
     assert set(listing) == {"data", "pagination"}
     assert len(listing["data"]) == 10
     first = listing["data"][0]
     assert first["platform"] == "tiktok"
+    assert ("banned" in first) is sandbox.state.live
     detail = await _call(official.accounts.get, first["id"])
-    assert detail["data"]["credentials"]["social_credentials"]["email"]
+    assert ("credentials" in detail["data"]) is not sandbox.state.live
     bundles = await _call(official.accounts.bundles, first["id"], status="accepted")
     assert "pagination" in bundles
 
@@ -58,8 +65,10 @@ async def test_official_sdk_and_ours_agree(sandbox: Sandbox) -> None:
 
 async def test_official_sdk_sees_the_documented_error_envelope(sandbox: Sandbox) -> None:
     official = TokPortal(sandbox.api_key, base_url=sandbox.base_url)
+    account_id = sandbox.state.accounts[0]["id"]
+    sandbox.state.acknowledge(account_id)
     with pytest.raises(TokPortalApiError) as caught:
-        await _call(official.accounts.verification_code, sandbox.state.accounts[0]["id"])
+        await _call(official.accounts.verification_code, account_id)
     assert caught.value.status == 404
     assert caught.value.code == "VERIFICATION_CODE_NOT_FOUND"
     assert caught.value.request_id
@@ -67,7 +76,7 @@ async def test_official_sdk_sees_the_documented_error_envelope(sandbox: Sandbox)
 
 
 async def test_official_sdk_reads_the_policy_flow() -> None:
-    async with Sandbox(accounts=2, require_policy_acceptance=True) as sandbox:
+    async with Sandbox(accounts=2) as sandbox:  # the live profile
         official = TokPortal(sandbox.api_key, base_url=sandbox.base_url)
         account_id = sandbox.state.accounts[0]["id"]
         sandbox.state.trigger_verification_code(account_id, delay=0)

@@ -15,7 +15,7 @@ def test_fixture_gives_a_sandbox_and_ready_clients(pytester: pytest.Pytester) ->
 
         def test_sync(tokportal_sandbox):
             assert tokportal_sandbox.base_url.startswith("http://127.0.0.1:")
-            assert tokportal_sandbox.api_key.startswith("tok_live_")
+            assert tokportal_sandbox.api_key.startswith("sk_")
             page = tokportal_sandbox.client.accounts.list()
             assert page.pagination.total == 250
             with pytest.raises(NotFoundError):
@@ -34,6 +34,20 @@ def test_fixture_gives_a_sandbox_and_ready_clients(pytester: pytest.Pytester) ->
                 tokportal_sandbox.client.accounts.list()
             tokportal_sandbox.state.faults.rate = 0
             assert tokportal_sandbox.client.accounts.list().pagination.total == 12
+
+        @pytest.mark.tokportal_sandbox(profile="seed", accounts=2)
+        def test_seed_profile(tokportal_sandbox):
+            first = tokportal_sandbox.state.accounts[0]["id"]
+            assert tokportal_sandbox.client.accounts.get(first).credentials is not None
+
+        @pytest.mark.tokportal_sandbox(accounts=2, credits=0, policy_version="v9")
+        def test_live_policy_options(tokportal_sandbox):
+            from tokportal_async import PolicyAcceptanceRequiredError
+            first = tokportal_sandbox.state.accounts[0]["id"]
+            with pytest.raises(PolicyAcceptanceRequiredError) as caught:
+                tokportal_sandbox.client.accounts.reveal_credentials(first)
+            assert caught.value.terms.policy_version == "v9"
+            assert tokportal_sandbox.state.credits == 0
         """
     )
     pytester.makeconftest(
@@ -46,4 +60,4 @@ def test_fixture_gives_a_sandbox_and_ready_clients(pytester: pytest.Pytester) ->
         """
     )
     result = pytester.runpytest_subprocess("-p", "anyio", "-W", "error", "--strict-markers")
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=5)

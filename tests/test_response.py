@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from multidict import CIMultiDict
 
 from tokportal_async import (
     Account,
@@ -18,9 +19,12 @@ from tokportal_async import (
     Bundle,
     BundleStatus,
     ConflictError,
+    InsufficientCreditsError,
     NotFoundError,
     PermissionDeniedError,
     PolicyAcceptanceRequiredError,
+    PolicyChangedError,
+    PolicyTerms,
     RateLimitError,
     ServerError,
     TokPortalError,
@@ -68,7 +72,9 @@ def envelope(code: str, message: str = "nope", **details: Any) -> dict[str, Any]
         (403, "SAVED_ACCOUNT_NOT_OWNED", PermissionDeniedError),
         (404, "SAVED_ACCOUNT_NOT_FOUND", NotFoundError),
         (404, "ACCOUNT_NOT_FOUND", NotFoundError),
-        (409, "CREDENTIAL_REVEAL_QUOTE_CHANGED", ConflictError),
+        (409, "CREDENTIAL_REVEAL_QUOTE_CHANGED", PolicyChangedError),
+        (409, "ACCOUNT_INVALID_STATUS", ConflictError),
+        (402, "INSUFFICIENT_CREDITS", InsufficientCreditsError),
         (428, "POLICY_ACCEPTANCE_REQUIRED", PolicyAcceptanceRequiredError),
         (429, "RATE_LIMIT_EXCEEDED", RateLimitError),
         (500, "INTERNAL_ERROR", ServerError),
@@ -87,23 +93,82 @@ def test_error_class_follows_status(status: int, code: str, cls: type[APIError])
     assert code in str(error)
 
 
-def test_policy_error_carries_version_cost_and_how_to_accept() -> None:
-    body = envelope("POLICY_REQUIRED", "Accept first", policy_version="2026-11-01", credit_cost=3)
+def test_policy_error_carries_terms_and_how_to_accept() -> None:
+    body = envelope(
+        "POLICY_ACCEPTANCE_REQUIRED",
+        "Accept first",
+        policy_version="2026-11-01",
+        expected_credit_cost=150,
+        disclosure="Support ends.",
+    )
     error = error_for(raw(428, body))
     assert isinstance(error, PolicyAcceptanceRequiredError)
+    assert error.terms == PolicyTerms(
+        policy_version="2026-11-01",
+        expected_credit_cost=150,
+        details={
+            "policy_version": "2026-11-01",
+            "expected_credit_cost": 150,
+            "disclosure": "Support ends.",
+        },
+    )
     assert error.policy_version == "2026-11-01"
-    assert error.details["credit_cost"] == 3
     text = str(error)
     assert "accept_policy='2026-11-01'" in text
-    assert "credits" in text
+    assert "150 credits" in text
     assert "support" in text
 
 
+def test_policy_terms_of_odd_types_read_as_none() -> None:
+    body = envelope("POLICY_ACCEPTANCE_REQUIRED", policy_version=7, expected_credit_cost="150")
+    error = error_for(raw(428, body))
+    assert isinstance(error, PolicyAcceptanceRequiredError)
+    assert (error.terms.policy_version, error.terms.expected_credit_cost) == (None, None)
+    assert "no policy_version" in str(error)
+
+
 def test_quote_changed_is_a_conflict_with_the_new_terms() -> None:
-    body = envelope("CREDENTIAL_REVEAL_QUOTE_CHANGED", policy_version="v2", credit_cost=5)
+    body = envelope(
+        "CREDENTIAL_REVEAL_QUOTE_CHANGED", policy_version="v2", expected_credit_cost=150
+    )
     error = error_for(raw(409, body))
+    assert isinstance(error, PolicyChangedError)
     assert isinstance(error, ConflictError)
-    assert error.details == {"policy_version": "v2", "credit_cost": 5}
+    assert error.terms.policy_version == "v2"
+    assert error.terms.expected_credit_cost == 150
+    assert "Nothing was charged" in str(error)
+
+
+def test_insufficient_credits_carries_the_counts() -> None:
+    body = envelope("INSUFFICIENT_CREDITS", required=150, available=40, missing=110)
+    error = error_for(raw(402, body))
+    assert isinstance(error, InsufficientCreditsError)
+    assert (error.required, error.available, error.missing) == (150, 40, 110)
+    assert error.status == 402
+    assert error.request_id == REQUEST_ID
+
+
+def test_insufficient_credits_by_code_whatever_the_status() -> None:
+    error = error_for(raw(400, envelope("INSUFFICIENT_CREDITS")))
+    assert isinstance(error, InsufficientCreditsError)
+    assert (error.required, error.available, error.missing) == (None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ({"X-TokPortal-Request-ID": "req_a", "x-request-id": "b"}, "req_a"),
+        ({"x-request-id": "req_b", "request-id": "c"}, "req_b"),
+        ({"request-id": "req_c"}, "req_c"),
+        ({}, None),
+    ],
+)
+def test_request_id_falls_back_as_the_official_clients_do(
+    header: dict[str, str], expected: str | None
+) -> None:
+    response = RawResponse(status=404, headers=CIMultiDict(header), body=b"")
+    assert response.request_id == expected
+    assert error_for(response).request_id == expected
 
 
 def test_rate_limit_error_reads_retry_after_header_first() -> None:
@@ -190,10 +255,10 @@ def _seed(name: str) -> dict[str, Any]:
 
 def test_missing_required_field_names_its_path() -> None:
     body = _seed("get_account")
-    del body["data"]["username"]
+    del body["data"]["platform"]
     with pytest.raises(APIResponseValidationError) as caught:
         decode_data(raw(200, body), AccountDetail)
-    assert "required field missing @ $.data.username" in caught.value.errors
+    assert "required field missing @ $.data.platform" in caught.value.errors
     assert caught.value.__cause__ is not None
 
 
@@ -228,11 +293,61 @@ def test_naive_timestamp_is_refused() -> None:
     assert any("created_at" in line for line in caught.value.errors)
 
 
-def test_null_in_a_non_nullable_field_is_an_error() -> None:
+def test_null_in_a_required_field_is_an_error() -> None:
     body = _seed("get_account")
-    body["data"]["profile_url"] = None
+    body["data"]["created_at"] = None
     with pytest.raises(APIResponseValidationError):
         decode_data(raw(200, body), AccountDetail)
+
+
+def test_a_page_with_null_and_missing_fields_decodes() -> None:
+    accounts = _seed("list_accounts")
+    accounts["data"][0]["biography"] = None
+    del accounts["data"][1]["visible_name"]
+    page = decode_page(raw(200, accounts), Account)
+    assert (page[0].biography, page[1].visible_name) == (None, None)
+    assert page[0].username == "coolcreator99"
+
+    bundles = _seed("list_bundles")
+    bundles["data"][0]["title"] = None
+    del bundles["data"][0]["wants_deep_warming"]
+    bundles["data"][0]["videos"]["pending"] = None
+    (bundle,) = decode_page(raw(200, bundles), Bundle)
+    assert (bundle.title, bundle.wants_deep_warming) == (None, None)
+    assert bundle.open_slots == 0  # an unreported slot is not one to post in
+    assert bundle.status is BundleStatus.ACCEPTED
+
+
+@pytest.mark.parametrize(
+    ("model", "sample", "field"),
+    [(Account, "list_accounts", "id"), (Bundle, "list_bundles", "status")],
+)
+def test_a_page_with_a_null_identity_field_is_an_error(
+    model: type, sample: str, field: str
+) -> None:
+    body = _seed(sample)
+    body["data"][0][field] = None
+    with pytest.raises(APIResponseValidationError) as caught:
+        decode_page(raw(200, body), model)
+    assert caught.value.status == 200
+    assert caught.value.request_id == REQUEST_ID
+    assert any(f"$.data[0].{field}" in line for line in caught.value.errors)
+
+
+def test_a_wrong_type_in_an_optional_field_is_still_an_error() -> None:
+    body = _seed("list_accounts")
+    body["data"][0]["biography"] = ["not", "a", "string"]
+    with pytest.raises(APIResponseValidationError) as caught:
+        decode_page(raw(200, body), Account)
+    assert any("$.data[0].biography" in line for line in caught.value.errors)
+
+
+def test_new_bundle_statuses_are_members() -> None:
+    bundles = _seed("list_bundles")
+    bundles["data"][0]["status"] = "cancelled"
+    (bundle,) = decode_page(raw(200, bundles), Bundle)
+    assert bundle.status is BundleStatus.CANCELLED
+    assert BundleStatus("draft") is BundleStatus.DRAFT
 
 
 def test_pagination_missing_is_an_error() -> None:

@@ -23,26 +23,42 @@ async def test_client_repr_hides_key(sandbox: Sandbox) -> None:
         assert sandbox.api_key not in repr(tp.accounts.__dict__)
 
 
-async def test_detail_repr_hides_passwords_and_codes(tp: AsyncTokPortal, sandbox: Sandbox) -> None:
+async def test_revealed_credentials_and_codes_hide_in_reprs(
+    tp: AsyncTokPortal, sandbox: Sandbox
+) -> None:
     record = sandbox.state.accounts[0]
+    sandbox.state.acknowledge(record["id"])
     sent = sandbox.state.trigger_verification_code(record["id"], delay=0)
     code = await tp.accounts.verification_code(record["id"])
-    detail = await tp.accounts.get(record["id"])
+    credentials = await tp.accounts.reveal_credentials(record["id"])
     secrets = [
         record["credentials"]["password"],
         record["credentials"]["social_credentials"]["password"],
         sent,
     ]
-    assert detail.credentials is not None
-    shown = [repr(detail), str(detail), repr(detail.credentials), str(code), repr(code)]
-    shown.append(repr(detail.credentials.social_credentials))
+    assert credentials.social_credentials is not None
+    shown = [repr(credentials), str(credentials), str(code), repr(code)]
+    shown.append(repr(credentials.social_credentials))
     for text in shown:
         for secret in secrets:
             assert secret not in text
-    assert "password='***'" in repr(detail.credentials)
+    assert "password='***'" in repr(credentials)
     # ...while the values themselves stay plain strings users can log in with.
-    assert detail.credentials.password == secrets[0]
+    assert credentials.password == secrets[0]
     assert code.verification_code == sent
+
+
+async def test_seed_detail_repr_hides_passwords_and_codes() -> None:
+    async with Sandbox(accounts=2, profile="seed") as sandbox, client_for(sandbox) as tp:
+        record = sandbox.state.accounts[0]
+        sent = sandbox.state.trigger_verification_code(record["id"], delay=0)
+        await tp.accounts.verification_code(record["id"])
+        detail = await tp.accounts.get(record["id"])
+    assert detail.credentials is not None
+    assert detail.last_verification_code == sent
+    for secret in (record["credentials"]["password"], sent):
+        assert secret not in repr(detail)
+        assert secret not in str(detail)
 
 
 async def test_no_secret_in_logs_at_any_level(
@@ -53,7 +69,10 @@ async def test_no_secret_in_logs_at_any_level(
     sandbox.state.trigger_verification_code(record["id"], delay=0)
     async with client_for(sandbox) as tp:
         await tp.accounts.get(record["id"])
-        await tp.accounts.verification_code(record["id"])
+        version = sandbox.state.policy_version
+        code = await tp.accounts.verification_code(record["id"], accept_policy=version)
+        await tp.accounts.reveal_credentials(record["id"])
+        assert code.verification_code
         with pytest.raises(NotFoundError):
             await tp.accounts.get("missing")
     logged = "\n".join(r.getMessage() for r in caplog.records)
@@ -82,13 +101,14 @@ async def test_no_secret_in_logs_through_retries_and_rate_limits(
         sent = sandbox.state.trigger_verification_code(record["id"], delay=0)
         tp = client_for(sandbox, timeout=1)
         tp._retry_policy = RetryPolicy(max_retries=10, base_delay=0.001, max_delay=0.01)
+        sandbox.state.acknowledge(record["id"])
         async with tp:
-            detail = await tp.accounts.get(record["id"])
-            assert detail.credentials is not None
+            await tp.accounts.get(record["id"])
             async for _bundle in tp.accounts.iter_bundles(record["id"], per_page=1):
                 pass
-            sandbox.state.faults.rate = 0  # a fault on the POST would not be retried
+            sandbox.state.faults.rate = 0  # a fault on a POST would not be retried
             await tp.accounts.verification_code(record["id"])
+            assert (await tp.accounts.reveal_credentials(record["id"])).password
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "Retrying GET" in logged  # the logs did speak...
     for secret in (

@@ -63,6 +63,7 @@ def test_get_account_example_parses_with_credentials() -> None:
     assert detail.credentials is not None
     assert detail.credentials.tokmail_email == "coolcreator99@tokmail.io"
     assert detail.credentials.password == "xK9#mP2$vL7nQ4w"
+    assert detail.credentials.social_credentials is not None
     assert detail.credentials.social_credentials.email == "coolcreator99@tokmail.io"
     assert detail.credentials.social_credentials.password == "Tr3nd!Set_42x"
     assert detail.last_verification_code == "482937"
@@ -89,6 +90,7 @@ def test_list_bundles_example_parses_every_field() -> None:
     assert bundle.created_at == datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
     assert bundle.updated_at == datetime(2026, 2, 1, 14, 30, tzinfo=UTC)
     videos = bundle.videos
+    assert videos is not None
     assert (videos.total, videos.pending, videos.configured) == (10, 3, 2)
     assert (videos.published, videos.accepted, videos.finalized) == (5, 0, 0)
     assert page.pagination.per_page == 25

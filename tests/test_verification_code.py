@@ -1,4 +1,8 @@
-"""Verification codes: the seed's flow, waiting for one, and the live API's policy flow."""
+"""Verification codes: the seed's flow, waiting for one, and the live API's policy flow.
+
+The code's own flow (trigger, email, cache, waiting) is the seed profile's; the policy
+around it is the live profile's (see also ``test_policy.py``).
+"""
 
 from __future__ import annotations
 
@@ -20,6 +24,12 @@ from tokportal_async.sandbox import Sandbox
 from .conftest import client_for
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[Sandbox]:
+    async with Sandbox(accounts=250, profile="seed") as running:
+        yield running
 
 
 async def test_no_code_yet_raises_code_not_found(tp: AsyncTokPortal, sandbox: Sandbox) -> None:
@@ -71,6 +81,7 @@ async def test_code_triggered_over_http_arrives_while_waiting(
     assert response.status == 200
     code = await tp.accounts.wait_for_verification_code(account_id, timeout=30, interval=0.05)
     assert code.source == "email"
+    assert code.verification_code is not None
     assert len(code.verification_code) == 6
     assert code.verification_code.isdigit()
     polls = [r for r in sandbox.state.requests if r.path.endswith("/verification-code")]
@@ -107,7 +118,7 @@ async def test_wait_raises_other_errors_at_once(tp: AsyncTokPortal, sandbox: San
 
 @pytest.fixture
 async def policy_sandbox() -> AsyncIterator[Sandbox]:
-    async with Sandbox(accounts=5, require_policy_acceptance=True) as sandbox:
+    async with Sandbox(accounts=5) as sandbox:  # the live profile: the policy is on
         yield sandbox
 
 
@@ -121,12 +132,13 @@ async def test_policy_flow_needs_explicit_acceptance(policy_sandbox: Sandbox) ->
         error = caught.value
         assert error.status == 428
         assert error.policy_version == state.policy_version
-        assert error.details["credit_cost"] == state.policy_credit_cost
+        expected = state.policy_terms(account_id)["expected_credit_cost"]
+        assert error.terms.expected_credit_cost == expected
         assert state.credits_charged == 0  # the SDK never accepted on its own
 
         code = await tp.accounts.verification_code(account_id, accept_policy=error.policy_version)
     assert code.verification_code == sent
-    assert state.credits_charged == state.policy_credit_cost
+    assert state.credits_charged == expected
     body = json.loads(state.last_request("/verification-code").body)
     assert body == {"acknowledge_support_forfeit": True, "policy_version": state.policy_version}
     assert "Idempotency-Key" not in state.last_request("/verification-code").headers

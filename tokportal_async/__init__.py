@@ -11,7 +11,9 @@ Example::
 Without ``await``, ``TokPortal`` offers the same methods as plain calls.
 """
 
+from ._account_bans import AsyncAccountBans
 from ._accounts import AsyncAccounts
+from ._api_response import APIResponse
 from ._client import AsyncTokPortal
 from ._errors import (
     APIConnectionError,
@@ -21,9 +23,11 @@ from ._errors import (
     AuthenticationError,
     BadRequestError,
     ConflictError,
+    InsufficientCreditsError,
     NotFoundError,
     PermissionDeniedError,
     PolicyAcceptanceRequiredError,
+    PolicyChangedError,
     RateLimitError,
     ServerError,
     TokPortalError,
@@ -31,8 +35,12 @@ from ._errors import (
 )
 from ._models import (
     Account,
+    AccountBan,
     AccountBundle,
     AccountDetail,
+    BanResolution,
+    BanResolutionKind,
+    BanStatus,
     Bundle,
     BundleStatus,
     BundleType,
@@ -41,40 +49,51 @@ from ._models import (
     Page,
     Pagination,
     Platform,
+    PolicyTerms,
     RateLimit,
     SocialCredentials,
     VerificationCode,
     VideoSlotSummary,
 )
 from ._rate_limit import RateLimiter
-from ._sync_client import Accounts, TokPortal
+from ._sync_client import AccountBans, Accounts, TokPortal
 from ._version import __version__
 
 __all__ = [
     "APIConnectionError",
     "APIError",
+    "APIResponse",
     "APIResponseValidationError",
     "APITimeoutError",
     "Account",
+    "AccountBan",
+    "AccountBans",
     "AccountBundle",
     "AccountDetail",
     "Accounts",
+    "AsyncAccountBans",
     "AsyncAccounts",
     "AsyncTokPortal",
     "AuthenticationError",
     "BadRequestError",
+    "BanResolution",
+    "BanResolutionKind",
+    "BanStatus",
     "Bundle",
     "BundleStatus",
     "BundleType",
     "CodeSource",
     "ConflictError",
     "Credentials",
+    "InsufficientCreditsError",
     "NotFoundError",
     "Page",
     "Pagination",
     "PermissionDeniedError",
     "Platform",
     "PolicyAcceptanceRequiredError",
+    "PolicyChangedError",
+    "PolicyTerms",
     "RateLimit",
     "RateLimitError",
     "RateLimiter",

@@ -1,11 +1,11 @@
-"""``tp.accounts``: the four endpoints of delivered accounts, and iteration over them."""
+"""``tp.accounts``: delivered accounts, their bundles, codes and credentials, and iteration."""
 
 from __future__ import annotations
 
 import builtins  # the ``list`` method shadows the type inside AsyncAccounts
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from contextlib import aclosing
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 import anyio
 
@@ -28,6 +28,7 @@ from ._models import (
     AccountDetail,
     Bundle,
     BundleStatus,
+    Credentials,
     Page,
     Platform,
     VerificationCode,
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
     from ._client import AsyncTokPortal
 
 __all__ = ["AsyncAccounts"]
+
+T = TypeVar("T")
 
 
 def _account_path(account_id: str, *rest: str) -> str:
@@ -103,10 +106,12 @@ def _acceptance(accept_policy: str | None) -> dict[str, Any] | None:
 
 
 class AsyncAccounts:
-    """Delivered accounts: list and read them, their bundles, and their verification codes.
+    """Delivered accounts: list and read them, their bundles, codes and credentials.
 
-    Reached as ``tp.accounts`` on an :class:`~tokportal_async.AsyncTokPortal`. Accounts are
-    read-only through the API; there are no write methods.
+    Reached as ``tp.accounts`` on an :class:`~tokportal_async.AsyncTokPortal`. Two calls
+    are charged and guarded by TokPortal's policy: :meth:`reveal_credentials` and
+    :meth:`verification_code`. TokPortal's other account operations are reached through
+    :meth:`AsyncTokPortal.request`.
     """
 
     def __init__(self, client: AsyncTokPortal) -> None:
@@ -236,7 +241,12 @@ class AsyncAccounts:
                 yield account_detail
 
     async def get(self, account_id: str) -> AccountDetail:
-        """One account with its details and, where the API includes them, its credentials."""
+        """One account's details.
+
+        The live API returns metadata only (``credentials`` is ``None``); passwords come
+        from :meth:`reveal_credentials`. Deployments that still follow the original
+        Accounts page include ``credentials`` here.
+        """
         response = await self._client._request("GET", _account_path(account_id))
         return decode_data(response, AccountDetail)
 
@@ -393,6 +403,42 @@ class AsyncAccounts:
             async for account in accounts:
                 yield account.id
 
+    async def reveal_credentials(
+        self, account_id: str, *, accept_policy: str | None = None
+    ) -> Credentials:
+        """The account's passwords: TokMail inbox and social account. A charged call.
+
+        TokPortal guards it with a two-step policy. The first call for an account raises
+        :class:`~tokportal_async.PolicyAcceptanceRequiredError` with ``terms``: the
+        version to accept and ``expected_credit_cost``. **Accepting may debit credits (150
+        for recent accounts) and permanently ends TokPortal support for the account**, so
+        the SDK never accepts for you. Once the account owner agrees, call again with
+        ``accept_policy=error.terms.policy_version``. The acknowledgment is per account and
+        recorded once: later calls for that account need no ``accept_policy``.
+
+        Example::
+
+            try:
+                creds = await tp.accounts.reveal_credentials(account_id)
+            except PolicyAcceptanceRequiredError as e:
+                if owner_agrees(e.terms):  # show the terms to a human
+                    creds = await tp.accounts.reveal_credentials(
+                        account_id, accept_policy=e.terms.policy_version
+                    )
+
+        Never sent with an ``Idempotency-Key``, and sent again only when the first attempt
+        provably had no effect (the connection never opened, or a 429).
+
+        Raises:
+            PolicyAcceptanceRequiredError: the terms must be accepted first (428).
+            PolicyChangedError: the terms changed since they were shown; nothing was
+                charged (409 ``CREDENTIAL_REVEAL_QUOTE_CHANGED``).
+            InsufficientCreditsError: too few credits (402); nothing was charged.
+        """
+        return await self._sensitive_post(
+            account_id, "reveal-credentials", accept_policy, Credentials
+        )
+
     async def verification_code(
         self, account_id: str, *, accept_policy: str | None = None
     ) -> VerificationCode:
@@ -401,26 +447,37 @@ class AsyncAccounts:
         First trigger a code on the platform (request a login code), wait a few seconds,
         then call this; or let :meth:`wait_for_verification_code` poll for you.
 
-        The live API guards this call with a policy: the first call may raise
+        The live API guards this call with the same policy as :meth:`reveal_credentials`:
+        the first call for an account may raise
         :class:`~tokportal_async.PolicyAcceptanceRequiredError`. Accepting may debit
         credits and permanently detaches the account from TokPortal support, so the SDK
         never accepts for you: once the account owner agrees, call again with
-        ``accept_policy=error.policy_version``.
+        ``accept_policy=error.terms.policy_version``.
 
         Raises:
             VerificationCodeNotFoundError: no code in the inbox yet.
             PolicyAcceptanceRequiredError: the terms must be accepted first (428).
-            ConflictError: the terms changed since the preview; nothing was charged (409).
+            PolicyChangedError: the terms changed since they were shown; nothing was
+                charged (409).
+            InsufficientCreditsError: too few credits (402).
         """
-        path = _account_path(account_id, "verification-code")
+        return await self._sensitive_post(
+            account_id, "verification-code", accept_policy, VerificationCode
+        )
+
+    async def _sensitive_post(
+        self, account_id: str, endpoint: str, accept_policy: str | None, model: type[T]
+    ) -> T:
+        """A secret-bearing POST: the acceptance body if given, never repeated once sent."""
+        path = _account_path(account_id, endpoint)
         body = _acceptance(accept_policy)
         # No Idempotency-Key, ever: TokPortal rejects it on secret-bearing calls. And no
         # retry once the request may have reached the server (see RetryMode).
         response = await self._client._request("POST", path, json=body, mode=RetryMode.UNSENT_ONLY)
         try:
-            return decode_data(response, VerificationCode)
+            return decode_data(response, model)
         except ServerError as exc:
-            # A 5xx may come after the code was revealed and credits debited.
+            # A 5xx may come after the secret was revealed and credits debited.
             raise exc._with_message(f"{exc.message}; {UNCERTAIN_OUTCOME}") from exc
 
     async def wait_for_verification_code(
@@ -434,8 +491,10 @@ class AsyncAccounts:
         """Poll :meth:`verification_code` until a code arrives or ``timeout`` seconds pass.
 
         Only ``VERIFICATION_CODE_NOT_FOUND`` is waited out (TokPortal's advice: email can
-        take 5-10 seconds); any other error is raised at once. With ``accept_policy``
-        every poll is an accepted call.
+        take 5-10 seconds); any other error is raised at once. ``accept_policy`` goes with
+        the first request only: TokPortal records the acknowledgment then (even when no
+        code has arrived yet), so later polls are sent without it and can never be
+        charged as new acceptances. A 428 on a later poll is raised, never accepted again.
 
         Raises:
             VerificationCodeNotFoundError: still no code after ``timeout`` seconds; the
@@ -451,7 +510,9 @@ class AsyncAccounts:
         while True:
             attempts += 1
             try:
-                return await self.verification_code(account_id, accept_policy=accept_policy)
+                return await self.verification_code(
+                    account_id, accept_policy=accept_policy if attempts == 1 else None
+                )
             except VerificationCodeNotFoundError as exc:
                 remaining = deadline - anyio.current_time()
                 if remaining <= 0:

@@ -10,24 +10,46 @@ from typing import Any, Self
 
 import aiohttp
 
+from ._account_bans import AsyncAccountBans
 from ._accounts import AsyncAccounts
+from ._api_response import APIResponse
 from ._constants import (
+    API_VERSION_HEADER,
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_RETRIES,
     DEFAULT_RETRY_DEADLINE,
     DEFAULT_TIMEOUT,
+    KNOWN_API_VERSION,
 )
+from ._errors import UNCERTAIN_OUTCOME, ServerError
 from ._models import RateLimit
+from ._query import query
 from ._rate_limit import RateLimiter
-from ._response import RawResponse, rate_limit_of
+from ._response import RawResponse, error_for, rate_limit_of
 from ._retry import RetryMode, RetryPolicy, send_with_retries
 from ._settings import resolve_api_key, resolve_base_url, resolve_timeout
 from ._transport import Transport
-from ._validation import check_positive_seconds
+from ._validation import check_positive_seconds, request_method, request_path
 
 __all__ = ["AsyncTokPortal"]
 
 logger = logging.getLogger("tokportal_async")
+
+#: Methods that only read, and so are safe to send again after any failure.
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: API versions already warned about in this process: a fleet of clients warns once.
+_warned_versions: set[str] = set()
+
+
+def _note_api_version(version: str) -> None:
+    if version != KNOWN_API_VERSION and version not in _warned_versions:
+        _warned_versions.add(version)
+        logger.warning(
+            "TokPortal answered with API version %s; this SDK was written against %s. New "
+            "fields and values are read as they come, but check the changelog of the API.",
+            version,
+            KNOWN_API_VERSION,
+        )
 
 
 class AsyncTokPortal:
@@ -92,6 +114,7 @@ class AsyncTokPortal:
             RateLimiter() if rate_limiter is True else rate_limiter or None
         )
         self._rate_limit: RateLimit | None = None
+        self._api_version: str | None = None
 
     def __repr__(self) -> str:
         # Never the key: reprs end up in logs and tracebacks.
@@ -113,6 +136,11 @@ class AsyncTokPortal:
         return self._rate_limit
 
     @property
+    def api_version(self) -> str | None:
+        """The ``X-TokPortal-API-Version`` of the last answer (``"2026-05-25"``), if any."""
+        return self._api_version
+
+    @property
     def rate_limiter(self) -> RateLimiter | None:
         """The bucket that paces this client's requests, or ``None`` when switched off."""
         return self._rate_limiter
@@ -124,8 +152,13 @@ class AsyncTokPortal:
 
     @functools.cached_property
     def accounts(self) -> AsyncAccounts:
-        """Delivered accounts: list, get, bundles and verification codes."""
+        """Delivered accounts: list, get, bundles, credentials and verification codes."""
         return AsyncAccounts(self)
+
+    @functools.cached_property
+    def account_bans(self) -> AsyncAccountBans:
+        """Bans of delivered accounts: appeal status and resolution."""
+        return AsyncAccountBans(self)
 
     async def __aenter__(self) -> Self:
         self._transport.open()
@@ -142,6 +175,62 @@ class AsyncTokPortal:
     async def aclose(self) -> None:
         """Close the connection pool (only if the client created it). Safe to call twice."""
         await self._transport.aclose()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str | int | float | bool | None] | None = None,
+        json: Any = None,
+        idempotent: bool | None = None,
+    ) -> APIResponse:
+        """Call any TokPortal operation the SDK has no method for, with the same care.
+
+        The same key handling, pacing, timeouts, retries, error mapping and request ids as
+        every typed method; the answer is an :class:`APIResponse` to read yourself.
+
+        Example::
+
+            balance = await tp.request("GET", "/credits/balance")
+            print(balance.status, balance.request_id, balance.json())
+
+        Args:
+            method: ``"GET"``, ``"POST"``, ``"PATCH"`` ...
+            path: relative to ``base_url`` (``"/credits/balance"``). A URL, a scheme, a
+                path starting with ``//``, ``..`` segments or a query are refused.
+            params: the query string; ``None`` values are left out, booleans are sent as
+                ``true``/``false``.
+            json: a JSON body.
+            idempotent: whether sending the request twice is harmless. By default only
+                GET, HEAD and OPTIONS are; any other method is sent again only when it
+                provably had no effect (the connection never opened, or a 429). Pass
+                ``True`` for an operation you know is safe to repeat.
+
+        Raises:
+            APIError: a non-2xx answer, as its typed subclass.
+            APIConnectionError: no answer came.
+        """
+        method = request_method(method)
+        path = request_path(path)
+        if params is not None and not isinstance(params, Mapping):
+            raise ValueError(f"params must be a mapping, got {type(params).__name__}")
+        if idempotent is not None and not isinstance(idempotent, bool):
+            raise ValueError(f"idempotent must be True, False or None, got {idempotent!r}")
+        if any(not isinstance(name, str) or not name for name in params or {}):
+            raise ValueError("params names must be non-empty strings")
+        safe = method in _SAFE_METHODS if idempotent is None else idempotent
+        mode = RetryMode.IDEMPOTENT if safe else RetryMode.UNSENT_ONLY
+        response = await self._request(
+            method, path, params=query(**(params or {})), json=json, mode=mode
+        )
+        if response.ok:
+            return APIResponse(response)
+        error = error_for(response)
+        if isinstance(error, ServerError) and mode is RetryMode.UNSENT_ONLY:
+            # A 5xx may come after the operation took effect.
+            raise error._with_message(f"{error.message}; {UNCERTAIN_OUTCOME}")
+        raise error
 
     async def _request(
         self,
@@ -168,6 +257,10 @@ class AsyncTokPortal:
             rate_limit = rate_limit_of(response.headers)
             if rate_limit is not None:
                 self._rate_limit = rate_limit
+            api_version = response.headers.get(API_VERSION_HEADER)
+            if api_version:
+                self._api_version = api_version
+                _note_api_version(api_version)
             if limiter is not None:
                 limiter.release(status=response.status, rate_limit=rate_limit)
             logger.debug(

@@ -37,7 +37,11 @@ __all__ = ["main", "render"]
 PACKAGE = "tokportal_async"
 TARGET = Path(__file__).with_name("_sync_client.py")
 #: (module, async class) in output order: resources before the client that uses them.
-SOURCES = (("_accounts", "AsyncAccounts"), ("_client", "AsyncTokPortal"))
+SOURCES = (
+    ("_accounts", "AsyncAccounts"),
+    ("_account_bans", "AsyncAccountBans"),
+    ("_client", "AsyncTokPortal"),
+)
 #: Client constructor parameters the facade does not offer, with the reason in the docstring.
 DROPPED_PARAMETERS = frozenset({"session"})
 MAX_LINE = 100

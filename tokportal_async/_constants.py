@@ -58,5 +58,12 @@ DEFAULT_CONCURRENCY: Final = 10
 DEFAULT_CODE_WAIT_TIMEOUT: Final = 60.0
 DEFAULT_CODE_POLL_INTERVAL: Final = 5.0
 
-#: Request id header that support asks for; every error carries its value.
-REQUEST_ID_HEADER: Final = "X-TokPortal-Request-ID"
+#: Request id headers, in the order TokPortal's own clients read them; every error carries
+#: the first one present, and support asks for it.
+REQUEST_ID_HEADERS: Final = ("X-TokPortal-Request-ID", "x-request-id", "request-id")
+
+#: The header naming the API version that answered, and the version this SDK was written
+#: against. Another version still works (new fields and values are non-breaking by
+#: TokPortal's policy) but is worth one warning: the SDK may not know what changed.
+API_VERSION_HEADER: Final = "X-TokPortal-API-Version"
+KNOWN_API_VERSION: Final = "2026-05-25"

@@ -9,13 +9,13 @@ exist when they are made.
 
 The happy path does not go through cattrs' per-field hooks at all: prebuilt functions from
 :mod:`tokportal_async._fast_structure` check the same rules inline. Only when they refuse
-does the detailed converter run, to explain the failure with readable, path-bearing lines
-(or to accept what the fast path was too strict to).
+(with :class:`FastPathMiss`, and nothing else) does the detailed converter run, to explain
+the failure with readable, path-bearing lines (or to accept what the fast path was too
+strict to). Any other exception from the fast path is a bug and propagates as one.
 """
 
 from __future__ import annotations
 
-import contextlib
 import enum
 from collections.abc import Callable
 from datetime import datetime
@@ -23,14 +23,18 @@ from typing import Any
 
 import cattrs
 
-from ._fast_structure import make_fast_structure
+from ._fast_structure import FastPathMiss, make_fast_structure
 from ._models import (
     Account,
+    AccountBan,
     AccountDetail,
+    BanResolutionKind,
+    BanStatus,
     Bundle,
     BundleStatus,
     BundleType,
     CodeSource,
+    Credentials,
     Page,
     Platform,
     VerificationCode,
@@ -98,8 +102,32 @@ def _open_enum(enum_cls: type[enum.StrEnum]) -> Callable[[object, type], str]:
     return structure_open_enum
 
 
+def _optional(hook: Callable[[object, type], Any]) -> Callable[[object, type], Any]:
+    def structure_optional(value: object, tp: type) -> Any:
+        return None if value is None else hook(value, tp)
+
+    return structure_optional
+
+
+#: Value sets the API documents, each decoded as an open enum (``Platform | str``).
+OPEN_ENUMS: tuple[type[enum.StrEnum], ...] = (
+    Platform,
+    BundleStatus,
+    BundleType,
+    CodeSource,
+    BanStatus,
+    BanResolutionKind,
+)
+
 #: The models responses are decoded into, whose structure functions are built up front.
-RESPONSE_MODELS: tuple[Any, ...] = (Page[Account], Page[Bundle], AccountDetail, VerificationCode)
+RESPONSE_MODELS: tuple[Any, ...] = (
+    Page[Account],
+    Page[Bundle],
+    Page[AccountBan],
+    AccountDetail,
+    Credentials,
+    VerificationCode,
+)
 
 
 def _configure(converter: cattrs.Converter) -> None:
@@ -108,8 +136,10 @@ def _configure(converter: cattrs.Converter) -> None:
     converter.register_structure_hook(float, _strict_float)
     converter.register_structure_hook(bool, _strict_bool)
     converter.register_structure_hook(datetime, _aware_datetime)
-    for enum_cls in (Platform, BundleStatus, BundleType, CodeSource):
-        converter.register_structure_hook(enum_cls | str, _open_enum(enum_cls))
+    for enum_cls in OPEN_ENUMS:
+        hook = _open_enum(enum_cls)
+        converter.register_structure_hook(enum_cls | str, hook)
+        converter.register_structure_hook(enum_cls | str | None, _optional(hook))
     # Build the class hooks now, after the leaf hooks, and once: the first request should
     # not pay for code generation.
     for model in RESPONSE_MODELS:
@@ -151,8 +181,10 @@ def structure(
         return _structure_detailed(data, model, path, converter)
     fast = _FAST.get(model)
     if fast is not None:
-        with contextlib.suppress(Exception):  # any surprise is re-run below, to be explained
+        try:
             return fast(data)
+        except FastPathMiss:  # not exactly the happy shape: explained (or accepted) below
+            pass
     return _structure_detailed(data, model, path, _DETAILED)
 
 

@@ -15,6 +15,8 @@ import copy
 from collections.abc import Mapping
 from typing import Any, Self
 
+from ._models import PolicyTerms
+
 __all__ = [
     "APIConnectionError",
     "APIError",
@@ -23,9 +25,11 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConflictError",
+    "InsufficientCreditsError",
     "NotFoundError",
     "PermissionDeniedError",
     "PolicyAcceptanceRequiredError",
+    "PolicyChangedError",
     "RateLimitError",
     "ServerError",
     "TokPortalError",
@@ -140,27 +144,36 @@ class VerificationCodeNotFoundError(NotFoundError):
 
 
 class ConflictError(APIError):
-    """409: the request conflicts with the current state.
+    """409: the request conflicts with the account's current state.
 
-    ``CREDENTIAL_REVEAL_QUOTE_CHANGED`` means the terms of a secret-bearing call changed
-    between the preview and the acceptance; nothing was charged, and ``details`` holds the
-    new terms. Show them to the account owner and ask again; never retry automatically.
+    ``ACCOUNT_INVALID_STATUS`` and ``ACCOUNT_NOT_CONFIGURED`` are raised as this class;
+    a changed quote on a secret-bearing call is its subclass :class:`PolicyChangedError`.
     """
 
 
-class PolicyAcceptanceRequiredError(APIError):
-    """428: revealing this secret needs the account owner's explicit acceptance.
+def _terms_of(details: Mapping[str, Any] | None) -> PolicyTerms:
+    """The policy terms a 428 or a changed quote carries in ``error.details``."""
+    details = dict(details or {})
+    version = details.get("policy_version")
+    cost = details.get("expected_credit_cost")
+    return PolicyTerms(
+        policy_version=version if isinstance(version, str) else None,
+        expected_credit_cost=cost if isinstance(cost, int) and not isinstance(cost, bool) else None,
+        details=details,
+    )
 
-    Nothing was charged or revealed. Accepting may debit credits (see ``details``) and
-    permanently detaches the account from TokPortal support. To accept, call again with
-    ``accept_policy=error.policy_version``.
 
-    Attributes:
-        policy_version: the exact version of the terms to accept, or ``None`` if the
-            server did not say.
-    """
+#: What every policy error says about accepting, so no message understates it.
+_ACCEPTING = (
+    "Accepting may debit credits and permanently ends TokPortal support for the account; "
+    "the SDK never accepts for you"
+)
 
-    policy_version: str | None
+
+class _TermsError(APIError):
+    """An error that quotes the terms the account owner must accept (428 or 409)."""
+
+    terms: PolicyTerms
 
     def __init__(
         self,
@@ -171,21 +184,95 @@ class PolicyAcceptanceRequiredError(APIError):
         details: Mapping[str, Any] | None = None,
         request_id: str | None = None,
     ) -> None:
-        version = (details or {}).get("policy_version")
-        self.policy_version = version if isinstance(version, str) else None
+        self.terms = _terms_of(details)
         super().__init__(message, status=status, code=code, details=details, request_id=request_id)
 
+    @property
+    def policy_version(self) -> str | None:
+        """The exact version of the terms to accept (``terms.policy_version``)."""
+        return self.terms.policy_version
+
+    def _how_to_accept(self) -> str:
+        terms = self.terms
+        cost = (
+            f" (expected cost: {terms.expected_credit_cost} credits)"
+            if terms.expected_credit_cost is not None
+            else ""
+        )
+        if terms.policy_version is None:
+            return f"the server named no policy_version to accept{cost}"
+        return f"once the account owner agrees, pass accept_policy={terms.policy_version!r}{cost}"
+
+
+class PolicyAcceptanceRequiredError(_TermsError):
+    """428: revealing this secret needs the account owner's explicit acceptance.
+
+    Nothing was charged or revealed. ``terms`` says what accepting costs
+    (``terms.expected_credit_cost``) and which version to accept; accepting may debit
+    credits and permanently detaches the account from TokPortal support. To accept, call
+    again with ``accept_policy=error.terms.policy_version``.
+
+    Attributes:
+        terms: the :class:`PolicyTerms` quoted by the server.
+        policy_version: the same as ``terms.policy_version``.
+    """
+
     def _summary(self) -> str:
-        how = (
-            f"pass accept_policy={self.policy_version!r} to accept"
-            if self.policy_version
-            else "the server named no policy_version to accept"
-        )
+        return f"{super()._summary()}. {_ACCEPTING}: {self._how_to_accept()}."
+
+
+class PolicyChangedError(_TermsError, ConflictError):
+    """409 ``CREDENTIAL_REVEAL_QUOTE_CHANGED``: the terms changed since they were shown.
+
+    Nothing was charged. ``terms`` holds the new terms: show them to the account owner
+    and ask again; never retry automatically with the new version.
+
+    Attributes:
+        terms: the new :class:`PolicyTerms`.
+        policy_version: the same as ``terms.policy_version``.
+    """
+
+    def _summary(self) -> str:
         return (
-            f"{super()._summary()}. Accepting may debit credits (see .details) and "
-            f"permanently detaches the account from TokPortal support; the SDK never "
-            f"accepts for you: {how}."
+            f"{super()._summary()}. Nothing was charged; the new terms need fresh consent. "
+            f"{_ACCEPTING}: {self._how_to_accept()}."
         )
+
+
+def _count(details: Mapping[str, Any], name: str) -> int | None:
+    value = details.get(name)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+class InsufficientCreditsError(APIError):
+    """402 ``INSUFFICIENT_CREDITS``: the account has too few credits for this call.
+
+    Nothing was charged. Top up, then call again; the SDK never retries it.
+
+    Attributes:
+        required: credits the call needs (``None`` if the server did not say).
+        available: credits the account has.
+        missing: ``required - available``.
+    """
+
+    required: int | None
+    available: int | None
+    missing: int | None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        code: str | None = None,
+        details: Mapping[str, Any] | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        facts = details or {}
+        self.required = _count(facts, "required")
+        self.available = _count(facts, "available")
+        self.missing = _count(facts, "missing")
+        super().__init__(message, status=status, code=code, details=details, request_id=request_id)
 
 
 class RateLimitError(APIError):

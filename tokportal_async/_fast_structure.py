@@ -37,23 +37,35 @@ def _miss(*_: object) -> Any:
 
 
 def _aware(value: object) -> datetime:
+    """An aware datetime from an ISO 8601 string; anything else is a miss, never an error."""
     if type(value) is not str:
         raise FastPathMiss
-    parsed = datetime.fromisoformat(value)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise FastPathMiss from None
     if parsed.tzinfo is None:
         raise FastPathMiss
     return parsed
+
+
+def _required(getter: Callable[[dict[str, Any]], Any]) -> Callable[[dict[str, Any]], Any]:
+    """``getter`` that turns a missing key into a miss, and lets every other error through."""
+
+    def get_required(data: dict[str, Any]) -> Any:
+        try:
+            return getter(data)
+        except KeyError:
+            raise FastPathMiss from None
+
+    return get_required
 
 
 class _Builder:
     """Writes one function per model, sharing helpers through one namespace."""
 
     def __init__(self) -> None:
-        self.namespace: dict[str, Any] = {
-            "_miss": _miss,
-            "_aware": _aware,
-            "_fromiso": datetime.fromisoformat,
-        }
+        self.namespace: dict[str, Any] = {"_miss": _miss, "_aware": _aware}
         self.built: dict[Any, str] = {}
 
     def _name(self, value: object, prefix: str) -> str:
@@ -76,9 +88,12 @@ class _Builder:
         if origin in (typing.Union, types.UnionType):
             members = [a for a in args if a is not type(None)]
             enums = [a for a in members if isinstance(a, type) and issubclass(a, enum.Enum)]
-            if len(args) == 2 and enums and str in args:  # an open enum: Member | str
+            if len(members) == 2 and enums and str in members:  # an open enum: Member | str
                 table = self._name({m.value: m for m in enums[0]}, "members")
-                return f"({table}.get({value}, {value}) if type({value}) is str else _miss())"
+                inner = f"({table}.get({value}, {value}) if type({value}) is str else _miss())"
+                if len(args) == 2:
+                    return inner
+                return f"(None if {value} is None else {inner})"  # Member | str | None
             if len(members) == 1 and len(args) == 2:  # X | None
                 inner = self.expression(members[0], value)
                 return f"(None if {value} is None else {inner})"
@@ -96,13 +111,14 @@ class _Builder:
         # right, which is most fields. Two timestamps per account add up, too.
         if tp in (str, int, bool):
             return [f"    if type({local}) is not {tp.__name__}: _miss()"]
-        if tp == str | None:
-            return [f"    if {local} is not None and type({local}) is not str: _miss()"]
+        for scalar in (str, int, bool):
+            if tp == scalar | None:
+                check = f"type({local}) is not {scalar.__name__}"
+                return [f"    if {local} is not None and {check}: _miss()"]
         if tp is datetime:
-            return [
-                f"    {local} = _fromiso({local}) if type({local}) is str else _miss()",
-                f"    if {local}.tzinfo is None: _miss()",
-            ]
+            return [f"    {local} = _aware({local})"]
+        if tp == datetime | None:
+            return [f"    if {local} is not None: {local} = _aware({local})"]
         return [f"    {local} = {self.expression(tp, local)}"]
 
     def function(self, model: Any) -> str:
@@ -119,12 +135,12 @@ class _Builder:
         lines = [f"def {name}(o):", "    if type(o) is not dict: _miss()"]
         fields = attrs.fields(cls)
         required = [f for f in fields if f.default is attrs.NOTHING]
-        if len(required) > 1:
-            # One C call fetches every required key (a missing one raises KeyError).
-            getter = self._name(operator.itemgetter(*(f.name for f in required)), "get")
-            lines.append(f"    {', '.join(f'v_{f.name}' for f in required)} = {getter}(o)")
-        elif required:
-            lines.append(f"    v_{required[0].name} = o[{required[0].name!r}]")
+        if required:
+            # One C call fetches every required key; a missing one is a miss.
+            getter = self._name(_required(operator.itemgetter(*(f.name for f in required))), "get")
+            # (itemgetter of one key returns the value itself, of several a tuple)
+            targets = ", ".join(f"v_{f.name}" for f in required)
+            lines.append(f"    {targets} = {getter}(o)")
         for field in fields:
             if field.default is not attrs.NOTHING:
                 default = self._name(field.default, "default")

@@ -5,7 +5,7 @@ from __future__ import annotations
 __all__ = ["query"]
 
 
-def query(**values: str | int | bool | None) -> dict[str, str]:
+def query(**values: str | int | float | bool | None) -> dict[str, str]:
     """The given (non-``None``) values as strings; booleans as ``true``/``false``."""
     params: dict[str, str] = {}
     for name, value in values.items():

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from ._constants import REQUEST_ID_HEADER
+from ._constants import REQUEST_ID_HEADERS
 from ._converter import DecodeError, structure
 from ._errors import (
     APIError,
@@ -23,9 +23,11 @@ from ._errors import (
     AuthenticationError,
     BadRequestError,
     ConflictError,
+    InsufficientCreditsError,
     NotFoundError,
     PermissionDeniedError,
     PolicyAcceptanceRequiredError,
+    PolicyChangedError,
     RateLimitError,
     ServerError,
     VerificationCodeNotFoundError,
@@ -36,6 +38,7 @@ from ._models import Page, RateLimit
 __all__ = [
     "RawResponse",
     "decode_data",
+    "decode_json",
     "decode_page",
     "error_for",
     "parse_retry_after",
@@ -48,6 +51,7 @@ T = TypeVar("T")
 _ERROR_BY_STATUS: dict[int, type[APIError]] = {
     400: BadRequestError,
     401: AuthenticationError,
+    402: InsufficientCreditsError,
     403: PermissionDeniedError,
     404: NotFoundError,
     409: ConflictError,
@@ -58,6 +62,8 @@ _ERROR_BY_STATUS: dict[int, type[APIError]] = {
 #: Codes whose meaning does not depend on the status the server picked for them.
 _ERROR_BY_CODE: dict[str, type[APIError]] = {
     "VERIFICATION_CODE_NOT_FOUND": VerificationCodeNotFoundError,
+    "CREDENTIAL_REVEAL_QUOTE_CHANGED": PolicyChangedError,
+    "INSUFFICIENT_CREDITS": InsufficientCreditsError,
 }
 
 
@@ -71,8 +77,15 @@ class RawResponse:
 
     @property
     def request_id(self) -> str | None:
-        """The ``X-TokPortal-Request-ID`` header, which support asks for."""
-        return self.headers.get(REQUEST_ID_HEADER)
+        """The request id support asks for: ``X-TokPortal-Request-ID``, else the fallbacks.
+
+        TokPortal's own clients fall back to ``x-request-id``, then ``request-id``.
+        """
+        for name in REQUEST_ID_HEADERS:
+            value = self.headers.get(name)
+            if value:
+                return value
+        return None
 
     @property
     def ok(self) -> bool:
@@ -87,7 +100,7 @@ def _describe_body(response: RawResponse) -> str:
     return f"a {content_type} body" if content_type else "a body"
 
 
-def _loads(response: RawResponse) -> Any:
+def decode_json(response: RawResponse) -> Any:
     """Decode the JSON body, or raise the typed error a broken body deserves."""
     try:
         return loads(response.body)
@@ -104,7 +117,7 @@ def _envelope(response: RawResponse, *keys: str) -> Any:
     """The JSON object of a success answer, checked to hold every one of ``keys``."""
     if not response.ok:
         raise error_for(response)
-    payload = _loads(response)
+    payload = decode_json(response)
     for key in keys:
         if not isinstance(payload, dict) or key not in payload:
             raise APIResponseValidationError(

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import builtins
 import functools
-from collections.abc import Iterable, Iterator
-from typing import Literal, overload
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
+from typing import Any, Literal, overload
 
 import aiohttp
 
+from ._account_bans import AsyncAccountBans
 from ._accounts import AsyncAccounts
+from ._api_response import APIResponse
 from ._client import AsyncTokPortal
 from ._constants import (
     DEFAULT_CODE_POLL_INTERVAL,
@@ -28,10 +31,14 @@ from ._constants import (
 from ._errors import TokPortalError
 from ._models import (
     Account,
+    AccountBan,
     AccountBundle,
     AccountDetail,
+    BanResolutionKind,
+    BanStatus,
     Bundle,
     BundleStatus,
+    Credentials,
     Page,
     Platform,
     RateLimit,
@@ -40,14 +47,16 @@ from ._models import (
 from ._rate_limit import RateLimiter
 from ._sync_runtime import PortalRunner, SyncClient
 
-__all__ = ["Accounts", "TokPortal"]
+__all__ = ["AccountBans", "Accounts", "TokPortal"]
 
 
 class Accounts:
-    """Delivered accounts: list and read them, their bundles, and their verification codes.
+    """Delivered accounts: list and read them, their bundles, codes and credentials.
 
-    Reached as ``tp.accounts`` on an :class:`~tokportal_async.TokPortal`. Accounts are
-    read-only through the API; there are no write methods.
+    Reached as ``tp.accounts`` on an :class:`~tokportal_async.TokPortal`. Two calls
+    are charged and guarded by TokPortal's policy: :meth:`reveal_credentials` and
+    :meth:`verification_code`. TokPortal's other account operations are reached through
+    :meth:`TokPortal.request`.
     """
 
     def __init__(self, async_resource: AsyncAccounts, runner: PortalRunner) -> None:
@@ -175,7 +184,12 @@ class Accounts:
         self,
         account_id: str,
     ) -> AccountDetail:
-        """One account with its details and, where the API includes them, its credentials."""
+        """One account's details.
+
+        The live API returns metadata only (``credentials`` is ``None``); passwords come
+        from :meth:`reveal_credentials`. Deployments that still follow the original
+        Accounts page include ``credentials`` here.
+        """
         return self._runner.call(self._async.get(account_id))
 
     @overload
@@ -321,6 +335,48 @@ class Accounts:
             )
         )
 
+    def reveal_credentials(
+        self,
+        account_id: str,
+        *,
+        accept_policy: str | None = None,
+    ) -> Credentials:
+        """The account's passwords: TokMail inbox and social account. A charged call.
+
+        TokPortal guards it with a two-step policy. The first call for an account raises
+        :class:`~tokportal_async.PolicyAcceptanceRequiredError` with ``terms``: the
+        version to accept and ``expected_credit_cost``. **Accepting may debit credits (150
+        for recent accounts) and permanently ends TokPortal support for the account**, so
+        the SDK never accepts for you. Once the account owner agrees, call again with
+        ``accept_policy=error.terms.policy_version``. The acknowledgment is per account and
+        recorded once: later calls for that account need no ``accept_policy``.
+
+        Example::
+
+            try:
+                creds = tp.accounts.reveal_credentials(account_id)
+            except PolicyAcceptanceRequiredError as e:
+                if owner_agrees(e.terms):  # show the terms to a human
+                    creds = tp.accounts.reveal_credentials(
+                        account_id, accept_policy=e.terms.policy_version
+                    )
+
+        Never sent with an ``Idempotency-Key``, and sent again only when the first attempt
+        provably had no effect (the connection never opened, or a 429).
+
+        Raises:
+            PolicyAcceptanceRequiredError: the terms must be accepted first (428).
+            PolicyChangedError: the terms changed since they were shown; nothing was
+                charged (409 ``CREDENTIAL_REVEAL_QUOTE_CHANGED``).
+            InsufficientCreditsError: too few credits (402); nothing was charged.
+        """
+        return self._runner.call(
+            self._async.reveal_credentials(
+                account_id,
+                accept_policy=accept_policy,
+            )
+        )
+
     def verification_code(
         self,
         account_id: str,
@@ -332,16 +388,19 @@ class Accounts:
         First trigger a code on the platform (request a login code), wait a few seconds,
         then call this; or let :meth:`wait_for_verification_code` poll for you.
 
-        The live API guards this call with a policy: the first call may raise
+        The live API guards this call with the same policy as :meth:`reveal_credentials`:
+        the first call for an account may raise
         :class:`~tokportal_async.PolicyAcceptanceRequiredError`. Accepting may debit
         credits and permanently detaches the account from TokPortal support, so the SDK
         never accepts for you: once the account owner agrees, call again with
-        ``accept_policy=error.policy_version``.
+        ``accept_policy=error.terms.policy_version``.
 
         Raises:
             VerificationCodeNotFoundError: no code in the inbox yet.
             PolicyAcceptanceRequiredError: the terms must be accepted first (428).
-            ConflictError: the terms changed since the preview; nothing was charged (409).
+            PolicyChangedError: the terms changed since they were shown; nothing was
+                charged (409).
+            InsufficientCreditsError: too few credits (402).
         """
         return self._runner.call(
             self._async.verification_code(
@@ -361,8 +420,10 @@ class Accounts:
         """Poll :meth:`verification_code` until a code arrives or ``timeout`` seconds pass.
 
         Only ``VERIFICATION_CODE_NOT_FOUND`` is waited out (TokPortal's advice: email can
-        take 5-10 seconds); any other error is raised at once. With ``accept_policy``
-        every poll is an accepted call.
+        take 5-10 seconds); any other error is raised at once. ``accept_policy`` goes with
+        the first request only: TokPortal records the acknowledgment then (even when no
+        code has arrived yet), so later polls are sent without it and can never be
+        charged as new acceptances. A 428 on a later poll is raised, never accepted again.
 
         Raises:
             VerificationCodeNotFoundError: still no code after ``timeout`` seconds; the
@@ -374,6 +435,119 @@ class Accounts:
                 timeout=timeout,
                 interval=interval,
                 accept_policy=accept_policy,
+            )
+        )
+
+
+class AccountBans:
+    """Bans of your delivered accounts: their appeal status and resolution.
+
+    Reached as ``tp.account_bans`` on an :class:`~tokportal_async.TokPortal`.
+
+    Example::
+
+        for ban in tp.account_bans.iter(resolution="pending", since=watermark):
+            print(ban.account_id, ban.status, ban.resolution)
+    """
+
+    def __init__(self, async_resource: AsyncAccountBans, runner: PortalRunner) -> None:
+        self._async = async_resource
+        self._runner = runner
+
+    def list(
+        self,
+        *,
+        status: BanStatus | str | None = None,
+        resolution: BanResolutionKind | str | None = None,
+        account_id: str | None = None,
+        since: datetime | None = None,
+        include_screenshots: bool | None = None,
+        page: int | None = None,
+        per_page: int | None = None,
+    ) -> Page[AccountBan]:
+        """One page of bans.
+
+        Args:
+            status: only bans in this status (``"appeal_pending"``, ``"appeal_accepted"``,
+                ``"appeal_refused"``, ``"no_appeal_banned"``).
+            resolution: only bans settled this way (``"refund"``, ``"remake"``,
+                ``"no_remake"``, ``"pending"``).
+            account_id: only the bans of this account.
+            since: only bans updated at or after this timezone-aware time: pass the
+                highest ``updated_at`` you have seen.
+            include_screenshots: add ``screenshot_url``, a signed evidence URL valid 7 days.
+            page: 1-based page number.
+            per_page: 1 to 100.
+        """
+        return self._runner.call(
+            self._async.list(
+                status=status,
+                resolution=resolution,
+                account_id=account_id,
+                since=since,
+                include_screenshots=include_screenshots,
+                page=page,
+                per_page=per_page,
+            )
+        )
+
+    def pages(
+        self,
+        *,
+        status: BanStatus | str | None = None,
+        resolution: BanResolutionKind | str | None = None,
+        account_id: str | None = None,
+        since: datetime | None = None,
+        include_screenshots: bool | None = None,
+        per_page: int = DEFAULT_ITER_PER_PAGE,
+        concurrency: int = 1,
+    ) -> Iterator[Page[AccountBan]]:
+        """Every page of bans matching the filters, fetched lazily.
+
+        With ``concurrency=N``, once the first page reveals ``total_pages`` the rest are
+        fetched up to N at a time, still yielded in page order.
+        """
+        return self._runner.iterate(
+            self._async.pages(
+                status=status,
+                resolution=resolution,
+                account_id=account_id,
+                since=since,
+                include_screenshots=include_screenshots,
+                per_page=per_page,
+                concurrency=concurrency,
+            )
+        )
+
+    def iter(
+        self,
+        *,
+        status: BanStatus | str | None = None,
+        resolution: BanResolutionKind | str | None = None,
+        account_id: str | None = None,
+        since: datetime | None = None,
+        include_screenshots: bool | None = None,
+        per_page: int = DEFAULT_ITER_PER_PAGE,
+        concurrency: int = 1,
+    ) -> Iterator[AccountBan]:
+        """Every ban matching the filters, page after page, fetched lazily.
+
+        Example::
+
+            for ban in tp.account_bans.iter(since=watermark):
+                handle(ban)
+                if ban.updated_at and (watermark is None or ban.updated_at > watermark):
+                    watermark = ban.updated_at  # store it for the next run
+        """
+        return self._runner.iterate_flat(
+            self._async.pages(
+                status=status,
+                resolution=resolution,
+                account_id=account_id,
+                since=since,
+                include_screenshots=include_screenshots,
+                per_page=per_page,
+                concurrency=concurrency,
             )
         )
 
@@ -450,6 +624,11 @@ class TokPortal(SyncClient[AsyncTokPortal]):
         return self._async.rate_limit
 
     @property
+    def api_version(self) -> str | None:
+        """The ``X-TokPortal-API-Version`` of the last answer (``"2026-05-25"``), if any."""
+        return self._async.api_version
+
+    @property
     def rate_limiter(self) -> RateLimiter | None:
         """The bucket that paces this client's requests, or ``None`` when switched off."""
         return self._async.rate_limiter
@@ -461,5 +640,55 @@ class TokPortal(SyncClient[AsyncTokPortal]):
 
     @functools.cached_property
     def accounts(self) -> Accounts:
-        """Delivered accounts: list, get, bundles and verification codes."""
+        """Delivered accounts: list, get, bundles, credentials and verification codes."""
         return Accounts(self._async.accounts, self._runner)
+
+    @functools.cached_property
+    def account_bans(self) -> AccountBans:
+        """Bans of delivered accounts: appeal status and resolution."""
+        return AccountBans(self._async.account_bans, self._runner)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str | int | float | bool | None] | None = None,
+        json: Any = None,
+        idempotent: bool | None = None,
+    ) -> APIResponse:
+        """Call any TokPortal operation the SDK has no method for, with the same care.
+
+        The same key handling, pacing, timeouts, retries, error mapping and request ids as
+        every typed method; the answer is an :class:`APIResponse` to read yourself.
+
+        Example::
+
+            balance = tp.request("GET", "/credits/balance")
+            print(balance.status, balance.request_id, balance.json())
+
+        Args:
+            method: ``"GET"``, ``"POST"``, ``"PATCH"`` ...
+            path: relative to ``base_url`` (``"/credits/balance"``). A URL, a scheme, a
+                path starting with ``//``, ``..`` segments or a query are refused.
+            params: the query string; ``None`` values are left out, booleans are sent as
+                ``true``/``false``.
+            json: a JSON body.
+            idempotent: whether sending the request twice is harmless. By default only
+                GET, HEAD and OPTIONS are; any other method is sent again only when it
+                provably had no effect (the connection never opened, or a 429). Pass
+                ``True`` for an operation you know is safe to repeat.
+
+        Raises:
+            APIError: a non-2xx answer, as its typed subclass.
+            APIConnectionError: no answer came.
+        """
+        return self._runner.call(
+            self._async.request(
+                method,
+                path,
+                params=params,
+                json=json,
+                idempotent=idempotent,
+            )
+        )

@@ -7,7 +7,8 @@ no rate-limit budget, and keeps a malformed id from ever reaching a URL.
 from __future__ import annotations
 
 import math
-from urllib.parse import quote
+import re
+from urllib.parse import quote, unquote
 
 from ._constants import MAX_PER_PAGE
 
@@ -17,6 +18,8 @@ __all__ = [
     "check_per_page",
     "check_positive_seconds",
     "path_segment",
+    "request_method",
+    "request_path",
 ]
 
 
@@ -69,3 +72,43 @@ def path_segment(name: str, value: str) -> str:
     if value in (".", ".."):
         raise ValueError(f"{name} cannot be {value!r}")
     return quote(value, safe="")
+
+
+_METHOD = re.compile(r"[A-Za-z]+")
+#: A scheme at the start of a path (``https:``, ``javascript:``): the path would be a URL.
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+#: What may stand in a path as it is; everything else is percent-encoded.
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+
+
+def request_method(method: str) -> str:
+    """An HTTP method name, upper-cased (``"get"`` is ``"GET"``)."""
+    if not isinstance(method, str) or not _METHOD.fullmatch(method):
+        raise ValueError(f"method must be an HTTP method name such as 'GET', got {method!r}")
+    return method.upper()
+
+
+def request_path(path: str) -> str:
+    """A path relative to ``base_url``, checked so it can only name TokPortal's API.
+
+    ``"/credits/balance"`` and ``"credits/balance"`` are the same path. Refused: an
+    absolute URL or any scheme, a path starting with ``//`` (another host), ``.`` or
+    ``..`` segments (also percent-encoded), a query or fragment (pass ``params=``), a
+    backslash, and control characters. Anything else is percent-encoded as needed.
+    """
+    if not isinstance(path, str) or not path.strip():
+        raise ValueError(f"path must be a non-empty string like '/credits/balance', got {path!r}")
+    if _SCHEME.match(path) or path.startswith("//"):
+        raise ValueError(
+            f"path must be relative to base_url, not a URL or another host: got {path!r}"
+        )
+    if "?" in path or "#" in path:
+        raise ValueError(f"path must not carry a query or fragment (use params=), got {path!r}")
+    if "\\" in path or any(ord(char) < 0x20 or ord(char) == 0x7F for char in path):
+        raise ValueError(f"path must not contain backslashes or control characters: {path!r}")
+    segments = path.split("/")
+    if any(unquote(segment) in (".", "..") for segment in segments):
+        raise ValueError(f"path must not contain '.' or '..' segments, got {path!r}")
+    if any("/" in unquote(segment) or "\\" in unquote(segment) for segment in segments):
+        raise ValueError(f"path must not contain an encoded slash or backslash: {path!r}")
+    return quote(path if path.startswith("/") else "/" + path, safe=_PATH_SAFE)

@@ -75,7 +75,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{MARKER}(**options): options of the tokportal_sandbox fixture's Sandbox "
-        "(accounts, seed, fault_rate, latency, rate_limit, require_policy_acceptance...)",
+        "(accounts, seed, profile, policy_version, credits, fault_rate, latency, rate_limit...)",
     )
 
 

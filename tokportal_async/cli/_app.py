@@ -1,4 +1,4 @@
-"""The commands: ``accounts list|get|bundles|code|export`` and ``sandbox``.
+"""The commands: ``accounts list|get|reveal|bundles|code|export``, ``bans list``, ``sandbox``.
 
 Each command is a coroutine run against one ``AsyncTokPortal``: the real API by default,
 or a sandbox started in this process with ``--sandbox``. Results go to stdout in the
@@ -13,6 +13,7 @@ import sys
 import traceback
 from collections.abc import Awaitable, Callable
 from contextlib import aclosing
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -22,10 +23,17 @@ import click
 
 from .._client import AsyncTokPortal
 from .._constants import API_KEY_ENV, BASE_URL_ENV, DEFAULT_CONCURRENCY
-from .._errors import APIConnectionError, APIError, TokPortalError
+from .._errors import (
+    APIConnectionError,
+    APIError,
+    InsufficientCreditsError,
+    PolicyAcceptanceRequiredError,
+    PolicyChangedError,
+    TokPortalError,
+)
 from .._models import Bundle
 from .._version import __version__
-from ..sandbox import Sandbox
+from ..sandbox import PROFILES, Sandbox
 from . import _exit
 from ._output import FORMATS, Printer, to_record
 
@@ -33,6 +41,7 @@ __all__ = ["run"]
 
 ACCOUNT_COLUMNS = ("id", "platform", "username", "country", "profile_url")
 BUNDLE_COLUMNS = ("id", "title", "status", "bundle_type", "videos.total", "videos.pending")
+BAN_COLUMNS = ("id", "account_id", "username", "status", "resolution.resolution", "updated_at")
 Work = Callable[[AsyncTokPortal], Awaitable[None]]
 
 
@@ -57,6 +66,7 @@ class Settings:
         except TokPortalError as error:
             if self.verbose:
                 traceback.print_exc()
+            _explain(error)
             _fail(_describe(error), _exit.exit_code_for(error))
         except ValueError as error:  # bad input, found before any request
             if self.verbose:
@@ -85,6 +95,38 @@ def _describe(error: TokPortalError) -> str:
     else:
         line = str(error)
     return line.replace("\n", " ")
+
+
+def _explain(error: TokPortalError) -> None:
+    """What a human needs to decide, on stderr, before the one-line error."""
+    if isinstance(error, PolicyAcceptanceRequiredError | PolicyChangedError):
+        terms = error.terms
+        cost = "unknown" if terms.expected_credit_cost is None else terms.expected_credit_cost
+        lines = [
+            "The account owner must accept TokPortal's terms for this account first.",
+            f"  policy version: {terms.policy_version or 'not given'}",
+            f"  expected credit cost: {cost}",
+        ]
+        for name in ("disclosure", "consequences"):
+            value = terms.details.get(name)
+            if isinstance(value, list):
+                lines += [f"  {name}: {item}" for item in value]
+            elif value is not None:
+                lines.append(f"  {name}: {value}")
+        lines.append(
+            "Accepting may debit credits and permanently ends TokPortal support for the account."
+        )
+        if terms.policy_version:
+            lines.append(
+                f"To accept, run the same command with --accept-policy {terms.policy_version}"
+            )
+        click.echo("\n".join(lines), err=True)
+    elif isinstance(error, InsufficientCreditsError):
+        click.echo(
+            f"Credits: {error.required} required, {error.available} available, "
+            f"{error.missing} missing. Nothing was charged.",
+            err=True,
+        )
 
 
 def _fail(message: str, code: int) -> None:
@@ -155,6 +197,7 @@ def accounts() -> None:
 @accounts.command("list")
 @click.option("--platform", help="Only this platform: tiktok, instagram...")
 @click.option("--country", help="Only this country code: US, FR, UK...")
+@click.option("--banned/--not-banned", default=None, help="Only banned, or only active, accounts.")
 @click.option("--page", type=int, help="Page number (default 1).")
 @click.option("--per-page", type=int, help="Accounts per page, 1-100 (default 25).")
 @click.option("--all", "every", is_flag=True, help="Every page, not just one.")
@@ -164,6 +207,7 @@ def list_accounts(
     settings: Settings,
     platform: str | None,
     country: str | None,
+    banned: bool | None,
     page: int | None,
     per_page: int | None,
     every: bool,
@@ -171,29 +215,31 @@ def list_accounts(
 ) -> None:
     """List your accounts: one page, or --all of them."""
     printer = _printer(output_format, sys.stdout, ACCOUNT_COLUMNS)
+    filters: dict[str, Any] = {"platform": platform, "country": country, "banned": banned}
 
     async def work(tp: AsyncTokPortal) -> None:
         if not every:
-            result = await tp.accounts.list(
-                platform=platform, country=country, page=page, per_page=per_page
-            )
-            envelope = {"pagination": to_record(result.pagination)}
-            printer.many((to_record(a) for a in result), envelope=envelope)
+            result = await tp.accounts.list(**filters, page=page, per_page=per_page)
+            printer.page(result)
             return
-        records: list[dict[str, Any]] = []
-        pages = tp.accounts.pages(platform=platform, country=country, per_page=per_page or 100)
-        async with aclosing(pages):
-            with contextlib.ExitStack() as stack:
-                bar: Any = None
-                async for one_page in pages:
-                    if bar is None:  # the first page tells the total the bar counts to
-                        total = one_page.pagination.total
-                        bar = stack.enter_context(_progress(total, "accounts"))
-                    records.extend(to_record(a) for a in one_page)
-                    bar.update(len(one_page))
-        printer.many(records)
+        await _print_all(tp.accounts.pages(**filters, per_page=per_page or 100), printer)
 
     settings.execute(work)
+
+
+async def _print_all(pages: Any, printer: Printer) -> None:
+    """Every page's items, with a progress bar on a terminal, printed once all are in."""
+    records: list[dict[str, Any]] = []
+    async with aclosing(pages):
+        with contextlib.ExitStack() as stack:
+            bar: Any = None
+            async for one_page in pages:
+                if bar is None:  # the first page tells the total the bar counts to
+                    total = one_page.pagination.total
+                    bar = stack.enter_context(_progress(total, "items"))
+                records.extend(to_record(item) for item in one_page)
+                bar.update(len(one_page))
+    printer.many(records)
 
 
 @accounts.command("get")
@@ -210,6 +256,36 @@ def get_account(
     async def work(tp: AsyncTokPortal) -> None:
         detail = await tp.accounts.get(account_id)
         printer.one(to_record(detail, show_secrets=show_secrets))
+
+    settings.execute(work)
+
+
+@accounts.command("reveal")
+@click.argument("account_id")
+@click.option("--accept-policy", help="Accept this policy_version (may debit credits).")
+@secrets_option
+@format_option
+@click.pass_obj
+def reveal_credentials(
+    settings: Settings,
+    account_id: str,
+    accept_policy: str | None,
+    show_secrets: bool,
+    output_format: str | None,
+) -> None:
+    """An account's passwords. A charged call behind TokPortal's policy.
+
+    The first time, it prints the terms and exits with code 7; run it again with
+    --accept-policy VERSION once the account owner agrees. Accepting may debit credits
+    and permanently ends TokPortal support for the account.
+    """
+    printer = _printer(output_format, sys.stdout, None)
+
+    async def work(tp: AsyncTokPortal) -> None:
+        credentials = await tp.accounts.reveal_credentials(account_id, accept_policy=accept_policy)
+        printer.one(to_record(credentials, show_secrets=show_secrets))
+        if not show_secrets:
+            click.echo("(passwords are masked: pass --show-secrets to print them)", err=True)
 
     settings.execute(work)
 
@@ -297,7 +373,17 @@ def export(
     output_format: str,
     show_secrets: bool,
 ) -> None:
-    """Every account (with --details, every account's details), for other tools."""
+    """Every account (with --details, every account's details), for other tools.
+
+    Details never include passwords on the live API: reveal them one account at a time
+    with ``accounts reveal``, a charged call behind TokPortal's policy.
+    """
+    if details:
+        click.echo(
+            "note: the live API keeps passwords out of details; `accounts reveal ID` "
+            "reveals them (a charged call behind TokPortal's policy).",
+            err=True,
+        )
 
     async def work(tp: AsyncTokPortal) -> None:
         total = (await tp.accounts.list(per_page=1)).pagination.total
@@ -327,6 +413,67 @@ def export(
     settings.execute(work)
 
 
+@cli.group()
+def bans() -> None:
+    """Bans of your accounts: appeal status and resolution."""
+
+
+def _aware_datetime(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 timestamp") from None
+    if moment.tzinfo is None:
+        raise click.BadParameter(f"{value!r} has no timezone: add Z or +00:00")
+    return moment
+
+
+@bans.command("list")
+@click.option("--status", help="appeal_pending, appeal_accepted, appeal_refused, no_appeal_banned.")
+@click.option("--resolution", help="refund, remake, no_remake, pending.")
+@click.option("--account", "account_id", help="Only this account's bans.")
+@click.option(
+    "--since",
+    callback=_aware_datetime,
+    help="Only bans updated at or after this time (ISO 8601 with a timezone).",
+)
+@click.option("--page", type=int, help="Page number (default 1).")
+@click.option("--per-page", type=int, help="Bans per page, 1-100 (default 25).")
+@click.option("--all", "every", is_flag=True, help="Every page, not just one.")
+@format_option
+@click.pass_obj
+def list_bans(
+    settings: Settings,
+    status: str | None,
+    resolution: str | None,
+    account_id: str | None,
+    since: datetime | None,
+    page: int | None,
+    per_page: int | None,
+    every: bool,
+    output_format: str | None,
+) -> None:
+    """List bans: one page, or --all of them."""
+    printer = _printer(output_format, sys.stdout, BAN_COLUMNS)
+    filters: dict[str, Any] = {"status": status, "resolution": resolution, "account_id": account_id}
+
+    async def work(tp: AsyncTokPortal) -> None:
+        if not every:
+            result = await tp.account_bans.list(
+                **filters, since=since, page=page, per_page=per_page
+            )
+            printer.page(result)
+            return
+        pages = tp.account_bans.pages(**filters, since=since, per_page=per_page or 100)
+        await _print_all(pages, printer)
+
+    settings.execute(work)
+
+
 @cli.command("sandbox")
 @click.option("--port", type=int, default=8765, show_default=True)
 @click.option("--accounts", "account_count", type=int, default=250, show_default=True)
@@ -334,7 +481,20 @@ def export(
 @click.option("--fault-rate", type=float, default=0.0, help="Share of requests (0-1) that fail.")
 @click.option("--latency", type=float, default=0.0, help="Milliseconds added to every answer.")
 @click.option("--rate-limit", type=int, help="Enforce this many requests per minute per key.")
-@click.option("--require-policy-acceptance", is_flag=True, help="The live API's 428 flow.")
+@click.option(
+    "--profile",
+    type=click.Choice(PROFILES),
+    default="live",
+    show_default=True,
+    help="live: TokPortal's API now; seed: its original Accounts page.",
+)
+@click.option(
+    "--require-policy-acceptance/--no-require-policy-acceptance",
+    default=None,
+    help="Guard credentials and codes with the 428 policy flow (default: per profile).",
+)
+@click.option("--policy-version", help="The version of the terms an acceptance must name.")
+@click.option("--credits", type=int, help="The user's credit balance.")
 def serve_sandbox(
     port: int,
     account_count: int,
@@ -342,17 +502,26 @@ def serve_sandbox(
     fault_rate: float,
     latency: float,
     rate_limit: int | None,
-    require_policy_acceptance: bool,
+    profile: str,
+    require_policy_acceptance: bool | None,
+    policy_version: str | None,
+    credits: int | None,
 ) -> None:
     """Serve a local TokPortal sandbox on 127.0.0.1 until interrupted."""
     from ..sandbox.__main__ import main as serve
 
     arguments = ["--port", str(port), "--accounts", str(account_count), "--seed", str(seed)]
     arguments += ["--fault-rate", str(fault_rate), "--latency-ms", str(latency)]
+    arguments += ["--profile", profile]
     if rate_limit:
         arguments += ["--rate-limit", str(rate_limit)]
-    if require_policy_acceptance:
-        arguments.append("--require-policy-acceptance")
+    if require_policy_acceptance is not None:
+        flag = "require" if require_policy_acceptance else "no-require"
+        arguments.append(f"--{flag}-policy-acceptance")
+    if policy_version is not None:
+        arguments += ["--policy-version", policy_version]
+    if credits is not None:
+        arguments += ["--credits", str(credits)]
     serve(arguments)
 
 

@@ -7,8 +7,11 @@ from typing import Final
 from .._errors import (
     APIConnectionError,
     AuthenticationError,
+    InsufficientCreditsError,
     NotFoundError,
     PermissionDeniedError,
+    PolicyAcceptanceRequiredError,
+    PolicyChangedError,
     RateLimitError,
     ServerError,
     TokPortalError,
@@ -16,8 +19,7 @@ from .._errors import (
 
 __all__ = ["exit_code_for"]
 
-OK: Final = 0
-#: An API error with no code of its own below (a 400, a 409, a 428, a bad response).
+#: An API error with no code of its own below (a 400, another 409, a bad response).
 API_ERROR: Final = 1
 #: Bad command line: an unknown option, a missing argument, an invalid value.
 USAGE: Final = 2
@@ -29,10 +31,19 @@ NOT_FOUND: Final = 4
 RATE_LIMITED: Final = 5
 #: TokPortal or the network failed: 5xx, connection errors, timeouts.
 UNAVAILABLE: Final = 6
+#: The account owner must accept the policy (428), or accept it again because the terms
+#: changed (409 ``CREDENTIAL_REVEAL_QUOTE_CHANGED``): run again with ``--accept-policy``.
+POLICY: Final = 7
+#: Too few credits for the call (402 ``INSUFFICIENT_CREDITS``); nothing was charged.
+CREDITS: Final = 8
 
 
 def exit_code_for(error: TokPortalError) -> int:
     """The exit code that tells a script what kind of failure ``error`` is."""
+    if isinstance(error, PolicyAcceptanceRequiredError | PolicyChangedError):
+        return POLICY
+    if isinstance(error, InsufficientCreditsError):
+        return CREDITS
     if isinstance(error, AuthenticationError | PermissionDeniedError):
         return AUTH
     if isinstance(error, NotFoundError):

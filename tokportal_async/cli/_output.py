@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 import attrs
 
-from .._models import SECRET
+from .._models import SECRET, Page
 
 __all__ = ["FORMATS", "Printer", "to_record"]
 
@@ -90,6 +90,11 @@ class Printer:
         else:
             self._table(rows, columns)
         return len(rows)
+
+    def page(self, page: Page[Any]) -> int:
+        """Write one page's items; for JSON, with its ``pagination`` beside ``data``."""
+        envelope = {"pagination": to_record(page.pagination)}
+        return self.many((to_record(item) for item in page), envelope=envelope)
 
     def one(self, record: dict[str, Any]) -> None:
         """Write one record; as a table, one ``field  value`` line per field."""

@@ -1,8 +1,10 @@
 """A real, local TokPortal for tests, demos and development: ``tokportal_async.sandbox``.
 
-It serves the four Accounts endpoints over HTTP from generated, deterministic data, with
-the documented errors, pagination and request ids, and optionally the live API's policy
-flow for verification codes. Start it with ``python -m tokportal_async.sandbox`` or
+It serves the Accounts endpoints over HTTP from generated, deterministic data, with the
+documented errors, pagination and request ids. The ``live`` profile (the default) plays
+TokPortal's API as it is now: credentials and codes behind the two-step policy, credits,
+bans and the version headers; the ``seed`` profile plays its original Accounts page.
+Start it with ``python -m tokportal_async.sandbox`` or
 in-process with ``async with Sandbox() as sandbox``, or from a background thread for
 synchronous code with ``with serve_in_thread() as sandbox``.
 
@@ -15,13 +17,15 @@ from ._app import API_PREFIX, create_app
 from ._faults import Fault, FaultPlan
 from ._limits import TokenBuckets
 from ._server import Sandbox
-from ._state import RecordedRequest, SandboxState
+from ._state import PROFILES, Profile, RecordedRequest, SandboxState
 from ._thread import serve_in_thread
 
 __all__ = [
     "API_PREFIX",
+    "PROFILES",
     "Fault",
     "FaultPlan",
+    "Profile",
     "RecordedRequest",
     "Sandbox",
     "SandboxState",

@@ -8,6 +8,7 @@ import contextlib
 import ssl
 
 from ._server import Sandbox
+from ._state import DEFAULT_CREDITS, DEFAULT_POLICY_VERSION, PROFILES
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -20,14 +21,31 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--accounts", type=int, default=250, help="accounts to generate")
     parser.add_argument("--seed", type=int, default=0, help="same seed, same data")
     parser.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default="live",
+        help="live: TokPortal's API as it is now (the default); seed: its original "
+        "Accounts page (credentials in details, no policy, no bans)",
+    )
+    parser.add_argument(
         "--require-policy-acceptance",
-        action="store_true",
-        help="answer verification-code calls with the live API's 428 policy flow",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="guard credentials and codes with the 428 policy flow (default: per profile)",
     )
     parser.add_argument(
         "--omit-credentials",
-        action="store_true",
-        help="leave credentials out of account details, as newer deployments do",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="leave credentials out of account details (default: per profile)",
+    )
+    parser.add_argument(
+        "--policy-version",
+        default=DEFAULT_POLICY_VERSION,
+        help="the version of the terms an acceptance must name",
+    )
+    parser.add_argument(
+        "--credits", type=int, default=DEFAULT_CREDITS, help="the user's credit balance"
     )
     parser.add_argument(
         "--latency-ms", type=float, default=0.0, help="milliseconds added to every answer"
@@ -68,8 +86,11 @@ async def _serve(args: argparse.Namespace) -> None:
         seed=args.seed,
         host=args.host,
         port=args.port,
+        profile=args.profile,
         require_policy_acceptance=args.require_policy_acceptance,
         omit_credentials=args.omit_credentials,
+        policy_version=args.policy_version,
+        credits=args.credits,
         latency=args.latency_ms / 1000,
         fault_rate=args.fault_rate,
         fault_seed=args.fault_seed,

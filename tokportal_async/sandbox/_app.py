@@ -1,22 +1,27 @@
-"""The sandbox's aiohttp application: the four Accounts endpoints, served faithfully.
+"""The sandbox's aiohttp application: the Accounts endpoints, served faithfully.
 
 Every answer carries ``X-TokPortal-Request-ID``; every error uses the documented envelope
-``{"error": {"code", "message", "details"}}`` with the documented codes and statuses.
+``{"error": {"code", "message", "details"}}`` with the documented codes and statuses. The
+live profile adds what TokPortal serves now: ``reveal-credentials`` and the verification
+code behind the policy flow, credits, ``/account-bans`` and the version headers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import math
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 from multidict import CIMultiDict
 
+from ._data import BAN_RESOLUTIONS, BAN_STATUSES, LIVE_BUNDLE_STATUSES
 from ._faults import Fault
 from ._state import RecordedRequest, SandboxState
 
@@ -38,10 +43,9 @@ _LIST_FIELDS = (
     "country", "link_in_bio", "profile_url", "tokmail_email", "created_at", "updated_at",
 )  # fmt: skip
 _PLATFORMS = frozenset({"tiktok", "instagram", "youtube"})
-_BUNDLE_STATUSES = frozenset(
-    {"pending_setup", "published", "accepted", "completed", "in_review", "finalized",
-     "published_priority"}
-)  # fmt: skip
+_BUNDLE_STATUSES = frozenset(LIVE_BUNDLE_STATUSES)
+#: The headers the live API adds to every answer.
+_LIVE_HEADERS = {"X-TokPortal-API-Version": "2026-05-25", "X-TokPortal-API-Stability": "stable"}
 _DEFAULT_PER_PAGE = 25
 _MAX_PER_PAGE = 100
 
@@ -142,8 +146,8 @@ async def _answer(
         )
     response.headers.update(limit_headers)
     response.headers["X-TokPortal-Request-ID"] = _request_id()
-    response.headers["X-TokPortal-API-Version"] = "v1"
-    response.headers["X-TokPortal-API-Stability"] = "sandbox"
+    if state.live:
+        response.headers.update(_LIVE_HEADERS)
     if fault is Fault.TRUNCATE and isinstance(response, web.Response) and response.body:
         return await _truncate(request, response)
     return response
@@ -241,8 +245,26 @@ def _paginate(
     )
 
 
-def _list_fields(account: dict[str, Any]) -> dict[str, Any]:
-    return {name: account[name] for name in _LIST_FIELDS}
+def _list_fields(account: dict[str, Any], *, live: bool) -> dict[str, Any]:
+    fields = {name: account[name] for name in _LIST_FIELDS}
+    if live:
+        # The live API flags bans, and sends null where the original page shows strings.
+        fields["banned"] = account["banned"]
+        fields["biography"] = account["biography"] or None
+    return fields
+
+
+def _live_only(state: SandboxState) -> None:
+    if not state.live:
+        raise _Refusal(404, "NOT_FOUND", "No such endpoint.")
+
+
+def _accounts_of(request: web.Request) -> list[dict[str, Any]]:
+    """The accounts of the key that made the request, in list order."""
+    state = _state(request)
+    if request[_KEY] == state.api_key:
+        return state.accounts
+    return [a for a in (state.find(i)[0] for i in state.foreign_account_ids) if a]
 
 
 def _owned_account(request: web.Request) -> dict[str, Any]:
@@ -263,29 +285,29 @@ async def list_accounts(request: web.Request) -> web.Response:
     platform = _choice_param(request, "platform", _PLATFORMS)
     banned = _choice_param(request, "banned", frozenset({"true", "false"}))
     country = request.query.get("country")
-    key = request[_KEY]
-    owned = (
-        state.accounts
-        if key == state.api_key
-        else [a for a in (state.find(i)[0] for i in state.foreign_account_ids) if a]
-    )
     matching = [
         account
-        for account in owned
+        for account in _accounts_of(request)
         if (platform is None or account["platform"] == platform)
         and (country is None or account["country"].upper() == country.upper())
         and (banned is None or account["banned"] == (banned == "true"))
     ]
-    return _paginate(request, matching, _list_fields)
+    return _paginate(request, matching, functools.partial(_list_fields, live=state.live))
 
 
 async def get_account(request: web.Request) -> web.Response:
-    """``GET /accounts/:id``: the listing's fields plus credentials and detail fields."""
+    """``GET /accounts/:id``: the listing's fields plus the detail fields.
+
+    Live: metadata only ("ordinary account tools never return passwords or codes").
+    Seed: with ``credentials`` and ``last_verification_code``.
+    """
+    state = _state(request)
     account = _owned_account(request)
-    data = _list_fields(account)
-    if not _state(request).omit_credentials:
+    data = _list_fields(account, live=state.live)
+    if not state.omit_credentials:
         data["credentials"] = account["credentials"]
-    data["last_verification_code"] = account["last_verification_code"]
+    if not state.live:
+        data["last_verification_code"] = account["last_verification_code"]
     data["current_cm_id"] = account["current_cm_id"]
     return web.json_response({"data": data})
 
@@ -315,12 +337,15 @@ def _acceptance(body: bytes) -> dict[str, Any] | None:
     return payload
 
 
-def _check_policy(state: SandboxState, acceptance: dict[str, Any] | None) -> None:
-    terms = {
-        "policy_version": state.policy_version,
-        "credit_cost": state.policy_credit_cost,
-        "effect": "Revealing this secret detaches the account from TokPortal support.",
-    }
+def _check_policy(state: SandboxState, account_id: str, acceptance: dict[str, Any] | None) -> None:
+    """The two-step policy: 428 with the terms, 409 on a stale version, 402 when short.
+
+    The first accepted call for an account records the acknowledgment and debits the
+    quoted credits; from then on both sensitive endpoints answer that account freely.
+    """
+    if not state.require_policy_acceptance or account_id in state.acknowledged:
+        return
+    terms = state.policy_terms(account_id)
     if acceptance is None:
         raise _Refusal(
             428,
@@ -335,21 +360,42 @@ def _check_policy(state: SandboxState, acceptance: dict[str, Any] | None) -> Non
             "The reveal terms changed; nothing was charged. Review the new terms.",
             terms,
         )
+    cost = terms["expected_credit_cost"]
+    if state.credits < cost:
+        raise _Refusal(
+            402,
+            "INSUFFICIENT_CREDITS",
+            "Not enough credits for this operation.",
+            {
+                "required": cost,
+                "available": state.credits,
+                "missing": cost - state.credits,
+                "breakdown": [{"item": "credential_reveal", "credits": cost}],
+            },
+        )
+    state.credits -= cost
+    state.credits_charged += cost
+    state.acknowledged.add(account_id)
 
 
-async def verification_code(request: web.Request) -> web.Response:
-    """``POST /accounts/:id/verification-code``, with the live API's policy flow if on."""
+async def _sensitive_account(request: web.Request) -> dict[str, Any]:
+    """The account of a secret-bearing call, once the policy lets the call through."""
     state = _state(request)
     account = _owned_account(request)
     if "Idempotency-Key" in request.headers:
         raise _Refusal(
             400,
-            "IDEMPOTENCY_KEY_NOT_ALLOWED",
+            "IDEMPOTENCY_KEY_NOT_ALLOWED_FOR_SENSITIVE_RESPONSE",
             "Secret-bearing calls do not accept Idempotency-Key.",
         )
-    acceptance = _acceptance(await request.read())
-    if state.require_policy_acceptance:
-        _check_policy(state, acceptance)
+    _check_policy(state, account["id"], _acceptance(await request.read()))
+    return account
+
+
+async def verification_code(request: web.Request) -> web.Response:
+    """``POST /accounts/:id/verification-code``, behind the policy flow where it is on."""
+    state = _state(request)
+    account = await _sensitive_account(request)
     found = state.read_verification_code(account["id"])
     if found is None:
         raise _Refusal(
@@ -358,12 +404,74 @@ async def verification_code(request: web.Request) -> web.Response:
             "No verification code found in the inbox. Make sure you triggered the code from "
             "the platform first and wait a few seconds before retrying.",
         )
-    if acceptance is not None and state.require_policy_acceptance:
-        state.credits_charged += state.policy_credit_cost
     code, source = found
     return web.json_response(
         {"data": {"account_id": account["id"], "verification_code": code, "source": source}}
     )
+
+
+async def reveal_credentials(request: web.Request) -> web.Response:
+    """``POST /accounts/:id/reveal-credentials`` (live): the passwords, behind the policy."""
+    _live_only(_state(request))
+    account = await _sensitive_account(request)
+    return web.json_response({"data": account["credentials"]})
+
+
+async def credit_balance(request: web.Request) -> web.Response:
+    """``GET /credits/balance`` (live): one of the operations outside the typed surface."""
+    state = _state(request)
+    _live_only(state)
+    return web.json_response({"data": {"balance": state.credits, "currency": "credits"}})
+
+
+def _since_param(request: web.Request) -> datetime | None:
+    raw = request.query.get("since")
+    if raw is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise _Refusal(
+            400,
+            "VALIDATION_ERROR",
+            "since must be an ISO 8601 timestamp with a timezone.",
+            {"field": "since", "value": raw},
+        )
+    return moment
+
+
+async def list_bans(request: web.Request) -> web.Response:
+    """``GET /account-bans`` (live): filters, a ``since`` watermark, optional screenshots."""
+    state = _state(request)
+    _live_only(state)
+    status = _choice_param(request, "status", frozenset(BAN_STATUSES))
+    resolution = _choice_param(request, "resolution", frozenset(BAN_RESOLUTIONS))
+    screenshots = _choice_param(request, "include_screenshots", frozenset({"true", "false"}))
+    account_id = request.query.get("account_id")
+    since = _since_param(request)
+    owned = {account["id"] for account in _accounts_of(request)}
+    matching = sorted(
+        (
+            ban
+            for ban in state.bans
+            if ban["account_id"] in owned
+            and (status is None or ban["status"] == status)
+            and (resolution is None or (ban["resolution"] or {}).get("resolution") == resolution)
+            and (account_id is None or ban["account_id"] == account_id)
+            and (since is None or datetime.fromisoformat(ban["updated_at"]) >= since)
+        ),
+        key=lambda ban: (ban["updated_at"], ban["id"]),
+    )
+
+    def fields(ban: dict[str, Any]) -> dict[str, Any]:
+        if screenshots != "true":
+            return ban
+        signed = f"https://sandbox.tokportal.invalid/ban-evidence/{ban['id']}.png?sig=sandbox"
+        return {**ban, "screenshot_url": signed}
+
+    return _paginate(request, matching, fields)
 
 
 async def trigger_verification_code(request: web.Request) -> web.Response:
@@ -393,6 +501,9 @@ def create_app(state: SandboxState) -> web.Application:
     app.router.add_get(accounts + "/{account_id}", get_account)
     app.router.add_get(accounts + "/{account_id}/bundles", list_bundles)
     app.router.add_post(accounts + "/{account_id}/verification-code", verification_code)
+    app.router.add_post(accounts + "/{account_id}/reveal-credentials", reveal_credentials)
+    app.router.add_get(f"{API_PREFIX}/account-bans", list_bans)
+    app.router.add_get(f"{API_PREFIX}/credits/balance", credit_balance)
     app.router.add_post(
         f"{API_PREFIX}/_sandbox/accounts/{{account_id}}/verification-code/trigger",
         trigger_verification_code,

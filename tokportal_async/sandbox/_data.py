@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-__all__ = ["generate_accounts", "generate_bundles", "sandbox_key"]
+__all__ = ["generate_accounts", "generate_ban", "generate_bundles", "sandbox_key"]
 
 _PLATFORMS = ("tiktok", "tiktok", "tiktok", "instagram", "instagram", "youtube")
 #: Account filter codes (note UK, not ISO GB) and how the same country reads on a bundle.
@@ -46,7 +46,8 @@ _BIOS = (
     "Daily outfit inspiration",
     "",
 )
-_BUNDLE_STATUSES = (
+#: Bundle statuses the original Accounts page knows, and those the live API adds.
+SEED_BUNDLE_STATUSES = (
     "pending_setup",
     "published",
     "accepted",
@@ -55,6 +56,9 @@ _BUNDLE_STATUSES = (
     "finalized",
     "published_priority",
 )
+LIVE_BUNDLE_STATUSES = (*SEED_BUNDLE_STATUSES, "draft", "cancelled")
+BAN_STATUSES = ("appeal_pending", "appeal_accepted", "appeal_refused", "no_appeal_banned")
+BAN_RESOLUTIONS = ("refund", "remake", "no_remake", "pending")
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
 
@@ -66,9 +70,16 @@ def _uuid(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
-def sandbox_key(seed: int) -> str:
-    """The sandbox user's key: shaped like a live one, derived from the seed."""
-    return "tok_live_" + uuid.UUID(int=random.Random(f"key-{seed}").getrandbits(128)).hex
+def sandbox_key(seed: int, *, live: bool = True) -> str:
+    """The sandbox user's key, derived from the seed.
+
+    Shaped as TokPortal issues keys now (``sk_`` and 64 hex digits), or as the original
+    Accounts page shows them (``tok_live_`` and 32).
+    """
+    rng = random.Random(f"key-{seed}")
+    if live:
+        return "sk_" + f"{rng.getrandbits(256):064x}"
+    return "tok_live_" + uuid.UUID(int=rng.getrandbits(128)).hex
 
 
 def _profile_url(platform: str, username: str) -> str:
@@ -123,8 +134,7 @@ def _credentials(rng: random.Random, email: str) -> dict[str, Any]:
 def generate_accounts(seed: int, count: int, *, first_index: int = 0) -> list[dict[str, Any]]:
     """``count`` delivered accounts, as detail records (list fields plus detail fields).
 
-    Extra keys ``banned`` and ``_owner`` are the sandbox's own bookkeeping and are never
-    served.
+    ``banned`` is served by the live profile only.
     """
     rng = random.Random(f"accounts-{seed}-{first_index}")
     accounts = []
@@ -150,39 +160,80 @@ def _slots(rng: random.Random, quantity: int, status: str) -> dict[str, int]:
     return {"total": quantity, "pending": remaining, **counts}
 
 
-def generate_bundles(seed: int, account: dict[str, Any]) -> list[dict[str, Any]]:
-    """The bundles tied to ``account``: the one that created it, and some videos_only ones."""
+def generate_bundles(
+    seed: int, account: dict[str, Any], *, live: bool = True
+) -> list[dict[str, Any]]:
+    """The bundles tied to ``account``: the one that created it, and some videos_only ones.
+
+    Live bundles have the live API's drift: ``draft`` and ``cancelled`` statuses, some
+    null titles, and no ``wants_deep_warming`` or ``wants_moderation`` (discontinued).
+    """
     rng = random.Random(f"bundles-{seed}-{account['id']}")
+    statuses = LIVE_BUNDLE_STATUSES if live else SEED_BUNDLE_STATUSES
     created = datetime.fromisoformat(account["created_at"]) - timedelta(days=3)
     bundles = []
     for number in range(rng.randint(1, 6)):
         bundle_type = "account_and_videos" if number == 0 else "videos_only"
-        status = rng.choice(_BUNDLE_STATUSES)
+        status = rng.choice(statuses)
         quantity = rng.choice((0, 3, 5, 10, 20)) if number == 0 else rng.choice((3, 5, 10))
         edits = rng.randint(0, 3)
         start = created + timedelta(days=number * 7)
-        bundles.append(
-            {
-                "id": _uuid(rng),
-                "title": f"{_COUNTRIES[account['country']]} {account['platform'].title()} "
-                f"Campaign {number + 1}",
-                "bundle_type": bundle_type,
-                "platform": account["platform"],
-                "country": _COUNTRIES[account["country"]],
-                "status": status,
-                "videos_quantity": quantity,
-                "edits_quantity": edits,
-                "used_edits": rng.randint(0, edits),
-                "credit_cost": 20 + quantity * 3,
-                "external_ref": f"campaign-{number + 1}" if rng.random() < 0.5 else None,
-                "existing_account_id": None if number == 0 else account["id"],
-                "auto_finalize_videos": rng.random() < 0.5,
-                "wants_niche_warming": rng.random() < 0.5,
-                "wants_deep_warming": rng.random() < 0.3,
-                "wants_moderation": rng.random() < 0.2,
-                "created_at": _timestamp(start),
-                "updated_at": _timestamp(start + timedelta(days=rng.randint(0, 20))),
-                "videos": _slots(rng, quantity, status),
-            }
-        )
+        bundle = {
+            "id": _uuid(rng),
+            "title": f"{_COUNTRIES[account['country']]} {account['platform'].title()} "
+            f"Campaign {number + 1}",
+            "bundle_type": bundle_type,
+            "platform": account["platform"],
+            "country": _COUNTRIES[account["country"]],
+            "status": status,
+            "videos_quantity": quantity,
+            "edits_quantity": edits,
+            "used_edits": rng.randint(0, edits),
+            "credit_cost": 20 + quantity * 3,
+            "external_ref": f"campaign-{number + 1}" if rng.random() < 0.5 else None,
+            "existing_account_id": None if number == 0 else account["id"],
+            "auto_finalize_videos": rng.random() < 0.5,
+            "wants_niche_warming": rng.random() < 0.5,
+            "wants_deep_warming": rng.random() < 0.3,
+            "wants_moderation": rng.random() < 0.2,
+            "created_at": _timestamp(start),
+            "updated_at": _timestamp(start + timedelta(days=rng.randint(0, 20))),
+            "videos": _slots(rng, quantity, status),
+        }
+        if live:
+            del bundle["wants_deep_warming"], bundle["wants_moderation"]
+            if rng.random() < 0.2:
+                bundle["title"] = None
+        bundles.append(bundle)
     return bundles
+
+
+def generate_ban(
+    seed: int, account: dict[str, Any], bundles: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The ban record of a banned ``account``, as ``GET /account-bans`` serves it."""
+    rng = random.Random(f"ban-{seed}-{account['id']}")
+    status = rng.choice(BAN_STATUSES)
+    reported = datetime.fromisoformat(account["updated_at"]) + timedelta(
+        hours=rng.randrange(1, 24 * 30)
+    )
+    decided = None if status == "appeal_pending" else reported + timedelta(days=rng.randint(1, 7))
+    kind = "pending" if decided is None else rng.choice(BAN_RESOLUTIONS[:3])
+    return {
+        "id": _uuid(rng),
+        "account_id": account["id"],
+        "username": account["username"],
+        "platform": account["platform"],
+        "bundle_id": bundles[0]["id"] if bundles else None,
+        "order_id": f"ord_{rng.getrandbits(40):010x}",
+        "status": status,
+        "reported_at": _timestamp(reported),
+        "decided_at": _timestamp(decided) if decided else None,
+        "updated_at": _timestamp(decided or reported),
+        "resolution": {
+            "resolution": kind,
+            "reason_code": None if decided is None else rng.choice(("TOS_VIOLATION", "SPAM")),
+            "refund_credits": 150 if kind == "refund" else None,
+            "resolved_at": _timestamp(decided) if decided else None,
+        },
+    }

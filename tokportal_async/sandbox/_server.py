@@ -12,7 +12,7 @@ from aiohttp import web
 
 from ._app import API_PREFIX, STOPPING_KEY, create_app
 from ._faults import Fault
-from ._state import SandboxState
+from ._state import DEFAULT_CREDITS, DEFAULT_POLICY_VERSION, Profile, SandboxState
 
 __all__ = ["Sandbox"]
 
@@ -31,10 +31,20 @@ class Sandbox:
         seed: the same seed always gives the same accounts, ids and bundles.
         host: where to listen; loopback by default, and it should stay there.
         port: 0 picks a free port.
-        require_policy_acceptance: answer verification-code calls with the live API's
-            two-step policy flow (428, then acceptance, or 409 if the terms changed).
-        omit_credentials: leave ``credentials`` out of account details, as newer
-            deployments do.
+        api_key: the sandbox user's key (default: derived from ``seed``).
+        profile: ``"live"`` (the default) plays TokPortal's API as it is now: details
+            without credentials, ``reveal-credentials`` and the verification code behind
+            the two-step policy with a per-account acknowledgment, credits, bans, ``sk_``
+            keys and the version headers. ``"seed"`` plays the original Accounts page
+            exactly: credentials in details, codes without a policy, ``tok_live_`` keys.
+        require_policy_acceptance: override the profile: guard the secret-bearing calls
+            with the policy flow (428, then acceptance; 409 if the terms changed).
+        omit_credentials: override the profile: leave ``credentials`` out of details.
+        policy_version: the version of the terms to accept (``state.policy_version``
+            can change it mid-run).
+        credits: the sandbox user's credit balance; acknowledging the policy for an
+            account debits its quote (150 for accounts delivered since February 2026),
+            and a balance too low answers 402.
         latency: seconds added before every answer.
         fault_rate: the share of requests (0 to 1) that meet a fault: a 500, 502 or 503,
             a proxy's HTML 502 page, a dropped connection, a stall, or a truncated body.
@@ -58,8 +68,11 @@ class Sandbox:
         host: str = "127.0.0.1",
         port: int = 0,
         api_key: str | None = None,
-        require_policy_acceptance: bool = False,
-        omit_credentials: bool = False,
+        profile: Profile = "live",
+        require_policy_acceptance: bool | None = None,
+        omit_credentials: bool | None = None,
+        policy_version: str = DEFAULT_POLICY_VERSION,
+        credits: int = DEFAULT_CREDITS,
         latency: float = 0.0,
         fault_rate: float = 0.0,
         fault_kinds: tuple[Fault | str, ...] | None = None,
@@ -75,8 +88,11 @@ class Sandbox:
             seed=seed,
             accounts=accounts,
             api_key=api_key,
+            profile=profile,
             require_policy_acceptance=require_policy_acceptance,
             omit_credentials=omit_credentials,
+            policy_version=policy_version,
+            credits=credits,
             latency=latency,
             fault_rate=fault_rate,
             fault_kinds=fault_kinds,

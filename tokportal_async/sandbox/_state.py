@@ -1,7 +1,14 @@
-"""What the sandbox knows: accounts, bundles, keys, verification codes and policy terms.
+"""What the sandbox knows: accounts, bundles, bans, keys, codes, credits and policy terms.
 
 Tests reach it as ``sandbox.state`` to arrange a scene (trigger a code, revoke a key,
-change the terms, add or remove accounts mid-walk) and to read what was sent.
+change the terms, ban an account, add or remove accounts mid-walk) and to read what was
+sent.
+
+Two profiles: ``live`` (the default) behaves as TokPortal's API does today: details
+without credentials, passwords and codes behind the policy flow with a per-account
+acknowledgment, a credit balance, bans, ``sk_`` keys and the live headers. ``seed``
+reproduces TokPortal's original Accounts page exactly: credentials in details, codes
+without a policy, ``tok_live_`` keys, no bans.
 """
 
 from __future__ import annotations
@@ -10,23 +17,32 @@ import random
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
-from ._data import generate_accounts, generate_bundles, sandbox_key
+from ._data import generate_accounts, generate_ban, generate_bundles, sandbox_key
 from ._faults import Fault, FaultPlan
 from ._limits import TokenBuckets
 
-__all__ = ["RecordedRequest", "SandboxState"]
+__all__ = ["PROFILES", "Profile", "RecordedRequest", "SandboxState"]
+
+Profile = Literal["live", "seed"]
+#: ``live``: the API as TokPortal serves it now. ``seed``: its original Accounts page.
+PROFILES: tuple[Profile, ...] = ("live", "seed")
 
 #: How long a triggered code takes to "arrive" by default: the seed says a few seconds.
 DEFAULT_CODE_DELAY = 3.0
 #: Accounts owned by another TokPortal user, so that 403s have something to point at.
 FOREIGN_ACCOUNTS = 5
-#: The terms version the policy flow starts with, and what an accepted call costs.
+#: The terms version the policy flow starts with.
 DEFAULT_POLICY_VERSION = "2026-11-01"
-DEFAULT_POLICY_CREDIT_COST = 1
+#: What acknowledging the policy costs for accounts delivered on or after the cutoff
+#: (TokPortal: 150 credits for accounts delivered after a cutoff; nothing before).
+REVEAL_CREDIT_COST = 150
+REVEAL_COST_CUTOFF = "2026-02-01T00:00:00Z"
+#: The sandbox user's starting credit balance: enough for a few dozen acknowledgments.
+DEFAULT_CREDITS = 10_000
 
 
 @attrs.frozen(kw_only=True)
@@ -56,8 +72,11 @@ class SandboxState:
         seed: int = 0,
         accounts: int = 250,
         api_key: str | None = None,
-        require_policy_acceptance: bool = False,
-        omit_credentials: bool = False,
+        profile: Profile = "live",
+        require_policy_acceptance: bool | None = None,
+        omit_credentials: bool | None = None,
+        policy_version: str = DEFAULT_POLICY_VERSION,
+        credits: int = DEFAULT_CREDITS,
         latency: float = 0.0,
         fault_rate: float = 0.0,
         fault_kinds: tuple[Fault | str, ...] | None = None,
@@ -67,7 +86,11 @@ class SandboxState:
         rate_window: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        if profile not in PROFILES:
+            raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
         self.seed = seed
+        #: ``live`` or ``seed``: which TokPortal the sandbox plays.
+        self.profile: Profile = profile
         #: Seconds added before every API answer, as a distant server would.
         self.latency = latency
         #: Faults to inject (``faults.rate`` may be changed between requests).
@@ -81,15 +104,24 @@ class SandboxState:
         self.rate_limiter = (
             TokenBuckets(limit=rate_limit, window=rate_window) if rate_limit else None
         )
-        self.api_key = api_key or sandbox_key(seed)
+        live = profile == "live"
+        self.api_key = api_key or sandbox_key(seed, live=live)
         #: The key of another TokPortal user, who owns :attr:`foreign_account_ids`.
-        self.other_api_key = sandbox_key(seed + 1_000_003)
+        self.other_api_key = sandbox_key(seed + 1_000_003, live=live)
         self.revoked_keys: set[str] = set()
-        self.require_policy_acceptance = require_policy_acceptance
-        self.policy_version = DEFAULT_POLICY_VERSION
-        self.policy_credit_cost = DEFAULT_POLICY_CREDIT_COST
+        #: Whether the secret-bearing calls need the policy acceptance (live: yes).
+        self.require_policy_acceptance = (
+            live if require_policy_acceptance is None else require_policy_acceptance
+        )
+        #: The version of the terms to accept; change it mid-run to make quotes change.
+        self.policy_version = policy_version
+        #: The sandbox user's credit balance, and what acknowledgments have debited.
+        self.credits = credits
         self.credits_charged = 0
-        self.omit_credentials = omit_credentials
+        #: Accounts whose owner accepted the policy: both sensitive calls answer them freely.
+        self.acknowledged: set[str] = set()
+        #: Whether account details leave credentials out (live: they always do).
+        self.omit_credentials = live if omit_credentials is None else omit_credentials
         self.clock = clock
         self.requests: deque[RecordedRequest] = deque(maxlen=10_000)
         #: Called with each request as it arrives, before it is answered: tests use it to
@@ -105,6 +137,7 @@ class SandboxState:
         self._owner: dict[str, str] = {}
         self._bundles: dict[str, list[dict[str, Any]]] = {}
         self._codes: dict[str, _CodeState] = {}
+        self._bans: list[dict[str, Any]] = []
         self.add_accounts(accounts)
         foreign = self._generate(FOREIGN_ACCOUNTS)
         for account in foreign:
@@ -124,6 +157,11 @@ class SandboxState:
         """The sandbox user's accounts, in list order (detail records)."""
         return self._owned
 
+    @property
+    def live(self) -> bool:
+        """Whether the sandbox plays the live API (``profile == "live"``)."""
+        return self.profile == "live"
+
     def add_accounts(self, count: int) -> list[dict[str, Any]]:
         """Deliver ``count`` more accounts to the sandbox user, at the end of the list."""
         added = self._generate(count)
@@ -131,6 +169,8 @@ class SandboxState:
             self._owned.append(account)
             self._by_id[account["id"]] = account
             self._owner[account["id"]] = self.api_key
+            if account["banned"]:
+                self._bans.append(generate_ban(self.seed, account, self.bundles(account["id"])))
         return added
 
     def remove_accounts(self, count: int) -> None:
@@ -147,8 +187,53 @@ class SandboxState:
     def bundles(self, account_id: str) -> list[dict[str, Any]]:
         """The bundles tied to an account, made on first use and then kept."""
         if account_id not in self._bundles:
-            self._bundles[account_id] = generate_bundles(self.seed, self._by_id[account_id])
+            self._bundles[account_id] = generate_bundles(
+                self.seed, self._by_id[account_id], live=self.live
+            )
         return self._bundles[account_id]
+
+    # -- bans -----------------------------------------------------------------------------
+
+    @property
+    def bans(self) -> list[dict[str, Any]]:
+        """Every ban, as ``GET /account-bans`` serves it (before filters and pages)."""
+        return self._bans
+
+    def ban_account(self, account_id: str, **fields: Any) -> dict[str, Any]:
+        """Ban an account now: flag it ``banned`` and add its ban record.
+
+        ``fields`` override the generated record (``status="appeal_pending"``,
+        ``updated_at="2026-12-01T00:00:00Z"``, ``resolution=None`` ...).
+        """
+        account = self._by_id[account_id]
+        account["banned"] = True
+        ban = generate_ban(self.seed + len(self._bans), account, self.bundles(account_id))
+        ban.update(fields)
+        self._bans.append(ban)
+        return ban
+
+    # -- the policy flow and credits ------------------------------------------------------
+
+    def acknowledge(self, *account_ids: str) -> None:
+        """Stage accounts whose owner accepted the policy earlier: no 428, no charge."""
+        for account_id in account_ids:
+            if account_id not in self._by_id:
+                raise KeyError(account_id)
+            self.acknowledged.add(account_id)
+
+    def policy_terms(self, account_id: str) -> dict[str, Any]:
+        """The terms a 428 quotes for an account: version, expected cost, consequences."""
+        account = self._by_id[account_id]
+        recent = account["created_at"] >= REVEAL_COST_CUTOFF
+        return {
+            "policy_version": self.policy_version,
+            "expected_credit_cost": REVEAL_CREDIT_COST if recent else 0,
+            "disclosure": "Revealing credentials or codes hands the account over to you.",
+            "consequences": [
+                "TokPortal support for this account ends permanently.",
+                "TokPortal stops managing the account (management_ended).",
+            ],
+        }
 
     # -- verification codes ---------------------------------------------------------------
 

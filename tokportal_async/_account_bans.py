@@ -1,0 +1,185 @@
+"""``tp.account_bans``: the bans of delivered accounts, TokPortal's only source of truth.
+
+A validated ban marks the account ``banned`` (it stays listed); how the ban was appealed
+and settled is read here. Poll it with a watermark: keep the highest ``updated_at`` seen
+and pass it as ``since`` next time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from ._concurrency import check_concurrency
+from ._constants import DEFAULT_ITER_PER_PAGE
+from ._models import AccountBan, BanResolutionKind, BanStatus, Page
+from ._pagination import flattens, walk_pages
+from ._query import query
+from ._response import decode_page
+from ._validation import check_filter, check_page, check_per_page
+
+if TYPE_CHECKING:
+    from ._client import AsyncTokPortal
+
+__all__ = ["AsyncAccountBans"]
+
+
+def _iso_utc(name: str, moment: datetime | None) -> str | None:
+    """``moment`` as ISO 8601 in UTC with ``Z``, as TokPortal writes timestamps."""
+    if moment is None:
+        return None
+    if not isinstance(moment, datetime):
+        raise ValueError(f"{name} must be a datetime, got {type(moment).__name__}")
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        # A naive time is ambiguous by hours; guessing would skip or repeat bans.
+        raise ValueError(
+            f"{name} must be timezone-aware (for example datetime.now(UTC)), got {moment!r}"
+        )
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _ban_filters(
+    status: BanStatus | str | None,
+    resolution: BanResolutionKind | str | None,
+    account_id: str | None,
+    since: datetime | None,
+    include_screenshots: bool | None,
+    page: int | None,
+    per_page: int | None,
+) -> dict[str, str]:
+    check_filter("status", status)
+    check_filter("resolution", resolution)
+    check_filter("account_id", account_id)
+    if include_screenshots is not None and not isinstance(include_screenshots, bool):
+        raise ValueError(
+            f"include_screenshots must be True, False or None, got {include_screenshots!r}"
+        )
+    check_page(page)
+    check_per_page(per_page)
+    return query(
+        status=status,
+        resolution=resolution,
+        account_id=account_id,
+        since=_iso_utc("since", since),
+        include_screenshots=include_screenshots,
+        page=page,
+        per_page=per_page,
+    )
+
+
+class AsyncAccountBans:
+    """Bans of your delivered accounts: their appeal status and resolution.
+
+    Reached as ``tp.account_bans`` on an :class:`~tokportal_async.AsyncTokPortal`.
+
+    Example::
+
+        async for ban in tp.account_bans.iter(resolution="pending", since=watermark):
+            print(ban.account_id, ban.status, ban.resolution)
+    """
+
+    def __init__(self, client: AsyncTokPortal) -> None:
+        self._client = client
+
+    async def list(
+        self,
+        *,
+        status: BanStatus | str | None = None,
+        resolution: BanResolutionKind | str | None = None,
+        account_id: str | None = None,
+        since: datetime | None = None,
+        include_screenshots: bool | None = None,
+        page: int | None = None,
+        per_page: int | None = None,
+    ) -> Page[AccountBan]:
+        """One page of bans.
+
+        Args:
+            status: only bans in this status (``"appeal_pending"``, ``"appeal_accepted"``,
+                ``"appeal_refused"``, ``"no_appeal_banned"``).
+            resolution: only bans settled this way (``"refund"``, ``"remake"``,
+                ``"no_remake"``, ``"pending"``).
+            account_id: only the bans of this account.
+            since: only bans updated at or after this timezone-aware time: pass the
+                highest ``updated_at`` you have seen.
+            include_screenshots: add ``screenshot_url``, a signed evidence URL valid 7 days.
+            page: 1-based page number.
+            per_page: 1 to 100.
+        """
+        params = _ban_filters(
+            status, resolution, account_id, since, include_screenshots, page, per_page
+        )
+        response = await self._client._request("GET", "/account-bans", params=params)
+        return decode_page(response, AccountBan)
+
+    async def pages(
+        self,
+        *,
+        status: BanStatus | str | None = None,
+        resolution: BanResolutionKind | str | None = None,
+        account_id: str | None = None,
+        since: datetime | None = None,
+        include_screenshots: bool | None = None,
+        per_page: int = DEFAULT_ITER_PER_PAGE,
+        concurrency: int = 1,
+    ) -> AsyncGenerator[Page[AccountBan], None]:
+        """Every page of bans matching the filters, fetched lazily.
+
+        With ``concurrency=N``, once the first page reveals ``total_pages`` the rest are
+        fetched up to N at a time, still yielded in page order.
+        """
+        _ban_filters(status, resolution, account_id, since, include_screenshots, None, per_page)
+        check_concurrency(concurrency)
+
+        async def fetch(number: int) -> Page[AccountBan]:
+            return await self.list(
+                status=status,
+                resolution=resolution,
+                account_id=account_id,
+                since=since,
+                include_screenshots=include_screenshots,
+                page=number,
+                per_page=per_page,
+            )
+
+        async with aclosing(walk_pages(fetch, concurrency=concurrency)) as pages:
+            async for page in pages:
+                yield page
+
+    @flattens("pages")
+    async def iter(
+        self,
+        *,
+        status: BanStatus | str | None = None,
+        resolution: BanResolutionKind | str | None = None,
+        account_id: str | None = None,
+        since: datetime | None = None,
+        include_screenshots: bool | None = None,
+        per_page: int = DEFAULT_ITER_PER_PAGE,
+        concurrency: int = 1,
+    ) -> AsyncGenerator[AccountBan, None]:
+        """Every ban matching the filters, page after page, fetched lazily.
+
+        Example::
+
+            async for ban in tp.account_bans.iter(since=watermark):
+                handle(ban)
+                if ban.updated_at and (watermark is None or ban.updated_at > watermark):
+                    watermark = ban.updated_at  # store it for the next run
+        """
+        async with aclosing(
+            self.pages(
+                status=status,
+                resolution=resolution,
+                account_id=account_id,
+                since=since,
+                include_screenshots=include_screenshots,
+                per_page=per_page,
+                concurrency=concurrency,
+            )
+        ) as pages:
+            async for page in pages:
+                for ban in page.data:
+                    yield ban
