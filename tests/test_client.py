@@ -155,3 +155,34 @@ async def test_many_concurrent_first_requests_share_one_session(sandbox: Sandbox
             group.start_soon(one)
     await tp.aclose()
     assert len(sessions) == 1
+
+
+@pytest.mark.parametrize("key", ["sk_a\rb", "sk_a\nb", "sk_a\x00b", "sk_a\x7fb", "sk_\x1bx"])
+def test_a_key_with_control_characters_is_refused_without_echoing_it(key: str) -> None:
+    with pytest.raises(ValueError, match="control character") as caught:
+        AsyncTokPortal(key)
+    assert key not in str(caught.value)
+    assert key.split("_")[1] not in str(caught.value)
+
+
+def test_a_key_with_a_trailing_newline_is_trimmed() -> None:
+    AsyncTokPortal("sk_abc\n")  # as read from a file: trimmed, not refused
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    ["https://user:s3cret-pass@app.tokportal.com/api/ext", "http://user@127.0.0.1:8000/api"],
+)
+def test_credentials_in_base_url_are_refused_without_echoing_them(base_url: str) -> None:
+    with pytest.raises(ValueError, match="user name or password") as caught:
+        AsyncTokPortal("k", base_url=base_url)
+    assert "s3cret" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    ["http://api.localhost/x", "http://localhost.evil.example/x", "http://127.0.0.1.nip.io/x"],
+)
+def test_plain_http_is_refused_for_names_that_only_look_local(base_url: str) -> None:
+    with pytest.raises(ValueError, match="plain http"):
+        AsyncTokPortal("k", base_url=base_url)

@@ -178,7 +178,7 @@ def parse_retry_after(
     """Seconds to wait, from ``Retry-After`` (seconds or HTTP date) or the error details.
 
     The header is canonical; ``details.retry_after_seconds`` is the fallback. A value in
-    the past is 0; an unreadable one is ignored.
+    the past is 0; an unreadable one, or a date too far away to represent, is ignored.
     """
     header = headers.get("Retry-After")
     if header is not None:
@@ -215,11 +215,13 @@ def rate_limit_of(headers: Mapping[str, str]) -> RateLimit | None:
     """The ``X-RateLimit-*`` headers as a :class:`RateLimit`, or ``None`` without them.
 
     ``Limit`` and ``Remaining`` are required; an unreadable ``Reset`` (a Unix timestamp)
-    is ``None`` rather than a reason to drop what the other two say.
+    is ``None`` rather than a reason to drop what the other two say. A limit below 1 is
+    nonsense (no key allows zero requests a minute), and the headers are then ignored
+    rather than believed: pacing to it would hold every request for a whole window.
     """
     limit = _header_number(headers, "X-RateLimit-Limit")
     remaining = _header_number(headers, "X-RateLimit-Remaining")
-    if limit is None or remaining is None:
+    if limit is None or remaining is None or limit < 1:
         return None
     reset_at = _header_number(headers, "X-RateLimit-Reset")
     try:
@@ -238,11 +240,14 @@ def retry_after_of(response: RawResponse) -> float | None:
 def _seconds_until_http_date(value: str, now: datetime | None) -> float | None:
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # a year past 9999 overflows a C long
         return None
     if when.tzinfo is None:  # RFC 9110 dates are GMT; obsolete forms may omit it
         when = when.replace(tzinfo=UTC)
-    return (when - (now or datetime.now(UTC))).total_seconds()
+    try:
+        return (when - (now or datetime.now(UTC))).total_seconds()
+    except OverflowError:
+        return None
 
 
 def _error_fields(response: RawResponse) -> tuple[str | None, str | None, dict[str, Any]]:

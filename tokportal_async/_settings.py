@@ -32,11 +32,21 @@ def resolve_api_key(api_key: str | None) -> str:
         )
     if not isinstance(api_key, str) or not api_key.strip():
         raise ValueError(f"The TokPortal API key is empty: check api_key or {API_KEY_ENV}.")
-    return api_key.strip()
+    api_key = api_key.strip()
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in api_key):
+        # Never echo it: the message would put the key in a log. A header cannot carry it.
+        raise ValueError(
+            "The TokPortal API key contains a control character (such as CR, LF, NUL or "
+            f"DEL) and cannot be sent in a header: check how api_key or {API_KEY_ENV} was "
+            "copied."
+        )
+    return api_key
 
 
 def _is_loopback(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
+    # "localhost" itself, not any *.localhost name: those resolve through DNS settings we
+    # cannot see, and a resolver may send them off the machine.
+    if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
@@ -47,11 +57,24 @@ def _is_loopback(host: str) -> bool:
 def resolve_base_url(base_url: str | None) -> URL:
     """The base URL given, else ``TOKPORTAL_BASE_URL``, else TokPortal's own.
 
-    Plain ``http://`` is refused unless the host is loopback: the key travels in a header
-    on every request, and over plain HTTP anyone on the path could read it.
+    Plain ``http://`` is refused unless the host is an IP loopback address or
+    ``localhost``: the key travels in a header on every request, and over plain HTTP anyone
+    on the path could read it. Credentials in the URL are refused.
     """
     raw = base_url if base_url is not None else os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
-    url = URL(raw.strip())
+    if not isinstance(raw, str):
+        raise ValueError(f"base_url must be a string, got {type(raw).__name__}")
+    try:
+        url = URL(raw.strip())
+    except ValueError:
+        raise ValueError("base_url is not a valid URL") from None
+    if url.user is not None or url.password is not None:
+        # Not echoed: it holds a password, which would also show in repr(client) and be
+        # sent as Basic auth next to the API key.
+        raise ValueError(
+            "base_url must not carry a user name or password (user:pass@host): TokPortal "
+            "authenticates with the API key alone"
+        )
     if url.scheme not in ("http", "https") or not url.host:
         raise ValueError(f"base_url must be an absolute http(s) URL, got {raw!r}")
     if url.scheme == "http" and not _is_loopback(url.host):
