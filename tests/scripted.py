@@ -110,3 +110,39 @@ def refused_base_url() -> str:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     return f"http://127.0.0.1:{port}/api/ext"
+
+
+@asynccontextmanager
+async def raw_server(
+    reply: bytes | Callable[[asyncio.StreamWriter], Any], *, then_close: bool = True
+) -> AsyncIterator[str]:
+    """A server that reads each request head and answers with ``reply``, byte for byte.
+
+    ``reply`` may be a coroutine function of the writer, to stream (an endless body).
+    Not HTTP-aware beyond reading the head: it answers whatever the bytes say.
+    """
+    writers: list[asyncio.StreamWriter] = []
+
+    async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.append(writer)
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            if callable(reply):
+                await reply(writer)
+            else:
+                writer.write(reply)
+                await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            return
+        if then_close:
+            writer.close()
+
+    server = await asyncio.start_server(on_connect, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}/api/ext"
+    finally:
+        for writer in writers:
+            writer.close()
+        server.close()
+        await server.wait_closed()

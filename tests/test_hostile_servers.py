@@ -7,16 +7,35 @@ on how long a call took.
 
 from __future__ import annotations
 
+import asyncio
+import gzip
+import json
+import logging
+import traceback
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+import aiohttp
 import anyio
 import pytest
 
-from tokportal_async import AsyncTokPortal, RateLimitError
+from tokportal_async import (
+    APIConnectionError,
+    APIResponseValidationError,
+    AsyncTokPortal,
+    AuthenticationError,
+    BadRequestError,
+    NotFoundError,
+    RateLimitError,
+    ServerError,
+    TokPortal,
+)
 from tokportal_async._response import parse_retry_after
 from tokportal_async._retry import RetryPolicy
+from tokportal_async.sandbox import Fault, Sandbox, serve_in_thread
 
-from .scripted import Reply, scripted_server
+from .scripted import Reply, raw_server, scripted_server
 
 pytestmark = pytest.mark.anyio
 
@@ -95,3 +114,273 @@ async def test_a_nonsense_rate_limit_is_ignored(limit: str) -> None:
         assert tp.rate_limiter is not None
         assert tp.rate_limiter.limit == 120
     assert len(server.received) == 5
+
+
+# -- 4. The key in a chained exception --------------------------------------------------------
+
+KEY = "sk_" + "ab" * 32
+BROKEN_HTTP = {
+    "bad status line": b"HTTP/1.1 abc OK\r\n\r\n",
+    "bad header line": b"HTTP/1.1 200 OK\r\nBad Header Line\r\n\r\n",
+    "not HTTP at all": b"SSH-2.0-OpenSSH_8.9\r\n",
+    "header over 8 KB": b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n",
+    "bad chunk": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+}
+
+
+def reachable(error: BaseException) -> Iterator[BaseException]:
+    """Every exception reachable from ``error``: causes, contexts, exceptions in args."""
+    pending, seen = [error], set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        pending += [e for e in (current.__cause__, current.__context__) if e is not None]
+        pending += [a for a in current.args if isinstance(a, BaseException)]
+
+
+def assert_no_key(error: BaseException, key: str = KEY) -> None:
+    for exc in reachable(error):
+        state = vars(exc) if hasattr(exc, "__dict__") else {}
+        for text in (repr(exc), str(exc), repr(exc.args), repr(state)):
+            assert key not in text, (type(exc), text)
+        assert key not in repr(getattr(exc, "__notes__", None))
+    # Every frame's locals, as traceback's capture_locals shows them, but the test's own
+    # (the test holds the key itself, in its server's script).
+    pending = [traceback.TracebackException.from_exception(error, capture_locals=True)]
+    while pending:
+        report = pending.pop()
+        for frame in report.stack:
+            if "/tests/" not in frame.filename:
+                assert key not in repr(frame.locals), frame.filename
+        pending += [r for r in (report.__cause__, report.__context__) if r is not None]
+
+
+@pytest.mark.parametrize("reply", BROKEN_HTTP.values(), ids=BROKEN_HTTP)
+async def test_no_exception_reachable_from_an_error_holds_the_key(reply: bytes) -> None:
+    async with raw_server(reply) as url, AsyncTokPortal(KEY, base_url=url, max_retries=0) as tp:
+        with pytest.raises(APIConnectionError) as caught:
+            await tp.accounts.get(ACCOUNT_ID)
+    assert caught.value.__cause__ is not None  # still chained, to a scrubbed cause
+    assert "could not be read as HTTP" in str(caught.value)
+    assert_no_key(caught.value)
+
+
+async def test_a_server_echoing_the_request_as_broken_http_never_shows_the_key() -> None:
+    async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        writer.write(head)  # the request line and headers, key included, as the "answer"
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(on_connect, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/api/ext"
+    try:
+        async with AsyncTokPortal(KEY, base_url=url, max_retries=0) as tp:
+            with pytest.raises(APIConnectionError) as caught:
+                await tp.accounts.get(ACCOUNT_ID)
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert_no_key(caught.value)
+
+
+@pytest.mark.parametrize("reply", list(BROKEN_HTTP.values())[:2], ids=list(BROKEN_HTTP)[:2])
+async def test_the_facade_shows_no_key_either(reply: bytes) -> None:
+    async with raw_server(reply) as url:
+
+        def call() -> BaseException:
+            with TokPortal(KEY, base_url=url, max_retries=0) as tp:
+                try:
+                    tp.accounts.get(ACCOUNT_ID)
+                except APIConnectionError as error:
+                    return error
+            raise AssertionError("no error")
+
+        error = await anyio.to_thread.run_sync(call)
+    assert_no_key(error)
+
+
+async def test_a_key_echoed_in_an_error_message_is_masked() -> None:
+    echoed = Reply(
+        status=401,
+        json={"error": {"code": "AUTH_INVALID_KEY", "message": f"Invalid API key {KEY}."}},
+    )
+    async with (
+        scripted_server(echoed) as server,
+        AsyncTokPortal(KEY, base_url=server.base_url) as tp,
+    ):
+        with pytest.raises(AuthenticationError) as caught:
+            await tp.accounts.get(ACCOUNT_ID)
+    assert caught.value.message == "Invalid API key ***."
+    assert_no_key(caught.value)
+
+
+# -- 10. A session with raise_for_status=True --------------------------------------------------
+
+
+async def test_a_raise_for_status_session_still_gets_typed_errors() -> None:
+    async with (
+        Sandbox(accounts=3) as sandbox,
+        aiohttp.ClientSession(raise_for_status=True) as session,
+        fast_retries(
+            AsyncTokPortal(sandbox.api_key, base_url=sandbox.base_url, session=session)
+        ) as tp,
+    ):
+        with pytest.raises(NotFoundError) as missing:
+            await tp.accounts.get("missing")
+        with pytest.raises(BadRequestError):
+            await tp.request("GET", "/accounts", params={"per_page": 500})
+        assert len(sandbox.state.requests) == 2  # neither 4xx was retried
+        assert missing.value.request_id
+        assert_no_key(missing.value, sandbox.api_key)
+        sandbox.state.faults.rate = 1.0
+        sandbox.state.faults.kinds = (Fault("500"),)
+        with pytest.raises(ServerError):
+            await tp.accounts.get(sandbox.state.accounts[0]["id"])
+        assert len(sandbox.state.requests) == 2 + 3  # the 500 was retried twice
+
+
+# -- Bounded bodies ----------------------------------------------------------------------------
+
+LIMIT = 1024 * 1024
+
+
+async def test_an_announced_huge_body_is_refused_unread() -> None:
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 209715200\r\n\r\n"
+    async with (
+        raw_server(head, then_close=False) as url,
+        AsyncTokPortal(KEY, base_url=url, max_response_bytes=LIMIT) as tp,
+    ):
+        with anyio.fail_after(HANG_GUARD), pytest.raises(APIResponseValidationError) as caught:
+            await tp.accounts.get(ACCOUNT_ID)
+    assert caught.value.status == 200
+    assert "max_response_bytes" in str(caught.value)
+
+
+async def test_an_endless_body_is_cut_at_the_limit() -> None:
+    async def endless(writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+        writer.write(b"Transfer-Encoding: chunked\r\n\r\n")
+        chunk = b"[" + b" " * 65_534 + b"\r\n"
+        while not writer.is_closing():
+            writer.write(b"%x\r\n" % (len(chunk) - 2) + chunk)
+            await writer.drain()
+
+    async with (
+        raw_server(endless) as url,
+        AsyncTokPortal(KEY, base_url=url, max_response_bytes=LIMIT, timeout=HANG_GUARD) as tp,
+    ):
+        with pytest.raises(APIResponseValidationError) as caught:
+            await tp.accounts.get(ACCOUNT_ID)
+    assert "max_response_bytes" in str(caught.value)
+    assert caught.value.errors == (f"body larger than {LIMIT} bytes",)
+
+
+async def test_a_gzip_bomb_is_cut_at_the_decompressed_limit() -> None:
+    bomb = gzip.compress(b"0" * (64 * LIMIT), compresslevel=9)  # 64 MiB in about 64 KiB
+    head = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
+        b"Content-Length: %d\r\n\r\n" % len(bomb)
+    )
+    async with (
+        raw_server(head + bomb) as url,
+        AsyncTokPortal(KEY, base_url=url, max_response_bytes=LIMIT) as tp,
+    ):
+        with pytest.raises(APIResponseValidationError) as caught:
+            await tp.accounts.get(ACCOUNT_ID)
+    assert "max_response_bytes" in str(caught.value)
+
+
+async def test_a_body_within_the_limit_is_read_whole() -> None:
+    async with (
+        scripted_server(Reply(json=DETAIL)) as server,
+        AsyncTokPortal(KEY, base_url=server.base_url, max_response_bytes=200) as tp,
+    ):
+        assert (await tp.accounts.get(ACCOUNT_ID)).id == ACCOUNT_ID
+
+
+@pytest.mark.parametrize("value", [0, -1, 1.5, True])
+def test_max_response_bytes_is_checked(value: Any) -> None:
+    with pytest.raises(ValueError, match="max_response_bytes"):
+        AsyncTokPortal(KEY, max_response_bytes=value)
+
+
+# -- aiohttp's silent re-send ---------------------------------------------------------------
+
+
+@asynccontextmanager
+async def closes_kept_alive_connections() -> AsyncIterator[tuple[str, list[int]]]:
+    """Answers the first request of each connection, keeps it alive, then drops the next."""
+    received: list[int] = []
+    body = json.dumps(DETAIL).encode()
+    answer = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: keep-alive\r\n"
+        b"Content-Length: %d\r\n\r\n" % len(body)
+    ) + body
+
+    async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            received.append(1)
+            writer.write(answer)
+            await writer.drain()
+            await reader.readuntil(b"\r\n\r\n")  # the next request on the kept connection
+            received.append(2)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        writer.close()  # ...dropped without an answer
+
+    server = await asyncio.start_server(on_connect, "127.0.0.1", 0)
+    try:
+        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/api/ext", received
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_aiohttp_never_resends_a_request_behind_the_sdks_back(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, "tokportal_async")
+    async with closes_kept_alive_connections() as (url, received):
+        async with AsyncTokPortal(KEY, base_url=url, max_retries=0) as tp:
+            await tp.accounts.get(ACCOUNT_ID)
+            with pytest.raises(APIConnectionError) as caught:
+                await tp.accounts.get(ACCOUNT_ID)  # on the kept-alive connection: dropped
+        assert received == [1, 2]  # aiohttp did not open a new connection to send it again
+        assert caught.value.request_sent
+        async with fast_retries(AsyncTokPortal(KEY, base_url=url, max_retries=1)) as tp:
+            await tp.accounts.get(ACCOUNT_ID)
+            await tp.accounts.get(ACCOUNT_ID)  # dropped, then retried by the SDK: logged
+    assert received == [1, 2, 1, 2, 1]
+    assert any("Retrying GET" in r.getMessage() for r in caplog.records)
+
+
+# -- One client, a second event loop -----------------------------------------------------------
+
+
+def test_a_second_event_loop_gets_a_clear_error() -> None:
+    with serve_in_thread(accounts=2) as sandbox:
+        tp = AsyncTokPortal(**sandbox.client_kwargs())
+        first = sandbox.state.accounts[0]["id"]
+
+        async def use() -> str:
+            return (await tp.accounts.get(first)).id
+
+        owner, other = asyncio.new_event_loop(), asyncio.new_event_loop()
+        try:
+            assert owner.run_until_complete(use()) == first
+            with pytest.raises(RuntimeError, match="another one"):
+                other.run_until_complete(use())
+            with pytest.raises(RuntimeError, match="another one"):
+                other.run_until_complete(tp.aclose())
+            assert owner.run_until_complete(use()) == first  # still whole on its own loop
+            owner.run_until_complete(tp.aclose())
+        finally:
+            owner.close()
+            other.close()
+        assert tp.is_closed
+        assert len(sandbox.state.requests) == 2

@@ -16,6 +16,7 @@ from ._accounts import AsyncAccounts
 from ._api_response import APIResponse
 from ._client import AsyncTokPortal
 from ._errors import (
+    APICertificateError,
     APIConnectionError,
     APIError,
     APIResponseValidationError,
@@ -60,6 +61,7 @@ from ._sync_client import AccountBans, Accounts, TokPortal
 from ._version import __version__
 
 __all__ = [
+    "APICertificateError",
     "APIConnectionError",
     "APIError",
     "APIResponse",

@@ -16,6 +16,7 @@ from ._api_response import APIResponse
 from ._constants import (
     API_VERSION_HEADER,
     DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
     DEFAULT_RETRY_DEADLINE,
     DEFAULT_TIMEOUT,
@@ -75,6 +76,9 @@ class AsyncTokPortal:
         rate_limiter: pace requests to the key's budget (``True``, the default: 120 per
             minute until the server's ``X-RateLimit-*`` headers say otherwise), a tuned
             :class:`RateLimiter`, or ``False`` to send requests as fast as they come.
+        max_response_bytes: the most bytes of one answer to read, after decompression
+            (default 16 MiB, a hundred times the largest real page); a larger body raises
+            :class:`APIResponseValidationError` without being held in memory.
         session: an ``aiohttp.ClientSession`` to send requests with. The client uses it and
             never closes it; without one, the client creates its own and always closes it.
 
@@ -92,11 +96,20 @@ class AsyncTokPortal:
         max_retries: int = DEFAULT_MAX_RETRIES,
         retry_deadline: float = DEFAULT_RETRY_DEADLINE,
         rate_limiter: RateLimiter | bool = True,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         session: aiohttp.ClientSession | None = None,
     ) -> None:
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise ValueError(f"max_retries must be an integer >= 0, got {max_retries!r}")
         check_positive_seconds("retry_deadline", retry_deadline, allow_zero=True)
+        if (
+            isinstance(max_response_bytes, bool)
+            or not isinstance(max_response_bytes, int)
+            or max_response_bytes < 1
+        ):
+            raise ValueError(
+                f"max_response_bytes must be a positive integer, got {max_response_bytes!r}"
+            )
         if session is not None and not isinstance(session, aiohttp.ClientSession):
             raise ValueError(f"session must be an aiohttp.ClientSession, got {session!r}")
         if not isinstance(rate_limiter, RateLimiter | bool):
@@ -107,6 +120,7 @@ class AsyncTokPortal:
             api_key=resolve_api_key(api_key),
             base_url=resolve_base_url(base_url),
             timeout=resolve_timeout(timeout, connect_timeout),
+            max_response_bytes=max_response_bytes,
             session=session,
         )
         self._retry_policy = RetryPolicy(max_retries=max_retries, deadline=float(retry_deadline))

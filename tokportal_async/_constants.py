@@ -29,6 +29,11 @@ DEFAULT_TIMEOUT: Final = 60.0
 #: Seconds to open a TCP/TLS connection. A healthy API answers a SYN in milliseconds.
 DEFAULT_CONNECT_TIMEOUT: Final = 10.0
 
+#: The most bytes of one answer the client reads (after decompression): 16 MiB is more
+#: than a hundred times the largest real page (100 accounts, ~70 KB), and still bounds
+#: the memory that a broken or hostile server can make one request hold.
+DEFAULT_MAX_RESPONSE_BYTES: Final = 16 * 1024 * 1024
+
 #: Retries after the first attempt, for requests it is safe to repeat. Two rides out a
 #: deploy's brief 502s without hiding an outage for long.
 DEFAULT_MAX_RETRIES: Final = 2

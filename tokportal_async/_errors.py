@@ -18,6 +18,7 @@ from typing import Any, Self
 from ._models import PolicyTerms
 
 __all__ = [
+    "APICertificateError",
     "APIConnectionError",
     "APIError",
     "APIResponseValidationError",
@@ -341,13 +342,24 @@ class APIConnectionError(TokPortalError):
         message: what went wrong, without the request line.
         method: the HTTP method of the failed request.
         path: the path of the failed request, relative to the base URL.
+        request_sent: ``False`` only when the request provably never reached TokPortal
+            (the connection could not be opened), so it had no effect; ``True`` when it
+            may have (a reset, a timeout, a broken answer).
     """
 
-    def __init__(self, message: str, *, method: str, path: str) -> None:
+    def __init__(self, message: str, *, method: str, path: str, request_sent: bool = True) -> None:
         self.message = message
         self.method = method
         self.path = path
+        self.request_sent = request_sent
         super().__init__(f"{message} ({method} {path})")
+
+    def _with_message(self, message: str) -> Self:
+        """The same failure (class and attributes) with another message."""
+        clone = copy.copy(self)
+        clone.message = message
+        clone.args = (f"{message} ({self.method} {self.path})",)
+        return clone
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild_connection_error, (type(self), self.args[0], self.__dict__.copy()))
@@ -364,3 +376,11 @@ def _rebuild_connection_error(
 
 class APITimeoutError(APIConnectionError):
     """The request ran out of time: connecting, or waiting for the answer."""
+
+
+class APICertificateError(APIConnectionError):
+    """TLS with TokPortal failed (an untrusted certificate): nothing was sent.
+
+    Never retried: sending again will not fix a certificate. Check the clock, a proxy that
+    intercepts TLS, or pass a ``session`` whose connector trusts your private CA.
+    """

@@ -40,6 +40,7 @@ __all__ = [
     "decode_data",
     "decode_json",
     "decode_page",
+    "describe_oversized",
     "error_for",
     "parse_retry_after",
     "rate_limit_of",
@@ -98,6 +99,20 @@ def _describe_body(response: RawResponse) -> str:
         return "an empty body"
     content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
     return f"a {content_type} body" if content_type else "a body"
+
+
+def describe_oversized(
+    status: int, headers: Mapping[str, str], size: int, limit: int
+) -> APIResponseValidationError:
+    """The error for a body past ``max_response_bytes`` (announced or as it arrived)."""
+    raw = RawResponse(status=status, headers=headers, body=b"")
+    return APIResponseValidationError(
+        f"TokPortal answered HTTP {status} with a body of more than {limit} bytes "
+        f"(max_response_bytes); reading stopped at {size} bytes",
+        status=status,
+        request_id=raw.request_id,
+        errors=(f"body larger than {limit} bytes",),
+    )
 
 
 def decode_json(response: RawResponse) -> Any:

@@ -16,13 +16,12 @@ import enum
 import logging
 from collections.abc import Awaitable, Callable, Iterator
 
-import aiohttp
 import anyio
 import attrs
 import backoff
 
 from ._constants import DEFAULT_RETRY_DEADLINE, RETRY_AFTER_CAP, RETRY_BASE_DELAY, RETRY_MAX_DELAY
-from ._errors import UNCERTAIN_OUTCOME, APIConnectionError
+from ._errors import UNCERTAIN_OUTCOME, APICertificateError, APIConnectionError
 from ._response import RawResponse, retry_after_of
 
 __all__ = ["RetryMode", "RetryPolicy", "send_with_retries"]
@@ -64,18 +63,10 @@ class RetryPolicy:
             yield backoff.full_jitter(delay)
 
 
-def _never_reached_server(error: APIConnectionError) -> bool:
-    return isinstance(
-        error.__cause__, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError
-    )
-
-
 def _error_is_retryable(mode: RetryMode, error: APIConnectionError) -> bool:
-    if isinstance(
-        error.__cause__, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError
-    ):
+    if isinstance(error, APICertificateError):
         return False  # sending again will not fix a certificate
-    return mode is RetryMode.IDEMPOTENT or _never_reached_server(error)
+    return mode is RetryMode.IDEMPOTENT or not error.request_sent
 
 
 def _status_is_retryable(mode: RetryMode, status: int) -> bool:
@@ -90,9 +81,7 @@ def _past_deadline(policy: RetryPolicy, started: float, wait: float) -> bool:
 
 def _uncertain(error: APIConnectionError) -> APIConnectionError:
     """The same failure, saying why it was not retried and what to do instead."""
-    return type(error)(
-        f"{error.message}; {UNCERTAIN_OUTCOME}", method=error.method, path=error.path
-    )
+    return error._with_message(f"{error.message}; {UNCERTAIN_OUTCOME}")
 
 
 async def send_with_retries(
@@ -118,7 +107,7 @@ async def send_with_retries(
         except APIConnectionError as error:
             if not _error_is_retryable(mode, error):
                 if mode is RetryMode.UNSENT_ONLY:
-                    raise _uncertain(error) from error.__cause__
+                    raise _uncertain(error) from error.__cause__  # the scrubbed cause
                 raise
             wait = next(delays)
             if attempt > policy.max_retries or _past_deadline(policy, started, wait):

@@ -24,6 +24,7 @@ from ._constants import (
     DEFAULT_CONCURRENCY,
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_ITER_PER_PAGE,
+    DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
     DEFAULT_RETRY_DEADLINE,
     DEFAULT_TIMEOUT,
@@ -575,6 +576,9 @@ class TokPortal(SyncClient[AsyncTokPortal]):
         rate_limiter: pace requests to the key's budget (``True``, the default: 120 per
             minute until the server's ``X-RateLimit-*`` headers say otherwise), a tuned
             :class:`RateLimiter`, or ``False`` to send requests as fast as they come.
+        max_response_bytes: the most bytes of one answer to read, after decompression
+            (default 16 MiB, a hundred times the largest real page); a larger body raises
+            :class:`APIResponseValidationError` without being held in memory.
 
     Use it as ``with``, or call :meth:`close` when done. One client is meant to be
     shared by every task of a program: it holds the connection pool.
@@ -595,6 +599,7 @@ class TokPortal(SyncClient[AsyncTokPortal]):
         max_retries: int = DEFAULT_MAX_RETRIES,
         retry_deadline: float = DEFAULT_RETRY_DEADLINE,
         rate_limiter: RateLimiter | bool = True,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         super().__init__(
             AsyncTokPortal(
@@ -605,6 +610,7 @@ class TokPortal(SyncClient[AsyncTokPortal]):
                 max_retries=max_retries,
                 retry_deadline=retry_deadline,
                 rate_limiter=rate_limiter,
+                max_response_bytes=max_response_bytes,
             )
         )
 

@@ -1,31 +1,86 @@
 """The aiohttp transport: the session, the headers, the URL, and nothing else.
 
-It sends one request, reads the whole answer, and returns a :class:`RawResponse`, or raises
-:class:`APIConnectionError` / :class:`APITimeoutError` when no answer came. It does not
-interpret statuses; :mod:`tokportal_async._response` does, without a socket.
+It sends one request, reads the whole answer (up to ``max_response_bytes``), and returns a
+:class:`RawResponse`, or raises :class:`APIConnectionError` when no answer came, saying
+whether the request may have reached TokPortal (``request_sent``). It does not interpret
+statuses; :mod:`tokportal_async._response` does, without a socket.
 
 The key is sent per request rather than set on the session: an injected session then never
 learns it, and redirects are not followed at all (aiohttp forwards custom headers such as
 ``X-API-Key`` to a redirect's new origin), so the key only goes to ``base_url``.
+
+Every request on the wire is one attempt of the retry policy: aiohttp's own silent re-send
+of an idempotent request after a dropped keep-alive connection is refused, so the SDK
+counts, paces and logs every attempt itself.
+
+aiohttp's exceptions carry the request (its headers, the key among them) in their
+attributes and in the locals of their tracebacks. An error of the SDK is chained to a
+scrubbed copy only: no traceback, no further chain, no request headers.
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
 from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
+from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from ._constants import CLIENT_ID
-from ._errors import APIConnectionError, APITimeoutError
-from ._response import RawResponse
+from ._errors import APICertificateError, APIConnectionError, APIError, APITimeoutError
+from ._response import RawResponse, describe_oversized
+from ._text import printable
 
 __all__ = ["Transport"]
 
 #: aiohttp's default pool size; bulk helpers bound their concurrency below it, because a
 #: request queued for a pooled connection spends its timeout waiting.
 CONNECTION_LIMIT = 100
+#: What replaces the key wherever it would otherwise show.
+MASK = "***"
+
+
+class _ResendRefused(Exception):
+    """aiohttp tried to send the request a second time on its own; we refuse."""
+
+
+def _masked(value: Any, secret: str) -> Any:
+    """``value`` without the key: a request's headers masked, a string's occurrences too."""
+    if isinstance(value, aiohttp.RequestInfo):
+        headers = CIMultiDict(value.headers)
+        if "X-API-Key" in headers:
+            headers["X-API-Key"] = MASK
+        return aiohttp.RequestInfo(
+            value.url, value.method, CIMultiDictProxy(headers), value.real_url
+        )
+    if isinstance(value, str):
+        return value.replace(secret, MASK)
+    return value
+
+
+def _scrubbed(exc: BaseException, secret: str) -> BaseException:
+    """``exc`` made safe to keep as a cause: no traceback, no chain, no secret in its state."""
+    exc.__traceback__ = None
+    exc.__cause__ = None
+    exc.__context__ = None
+    exc.__suppress_context__ = True
+    if hasattr(exc, "__notes__"):
+        del exc.__notes__
+    if isinstance(getattr(exc, "request_info", None), aiohttp.RequestInfo):
+        exc.request_info = _masked(exc.request_info, secret)  # type: ignore[attr-defined]
+    exc.args = tuple(_masked(arg, secret) for arg in exc.args)
+    state = vars(exc) if hasattr(exc, "__dict__") else {}
+    if any(secret in text for text in (repr(exc), str(exc), repr(exc.args), repr(state))):
+        # Some state we do not know still holds the key: keep only the kind of failure.
+        return APIConnectionError(
+            f"{type(exc).__name__} (details withheld: they held the API key)",
+            method="?",
+            path="?",
+        )
+    return exc
 
 
 class Transport:
@@ -37,14 +92,20 @@ class Transport:
         api_key: str,
         base_url: URL,
         timeout: aiohttp.ClientTimeout,
+        max_response_bytes: int,
         session: aiohttp.ClientSession | None = None,
     ) -> None:
         self._api_key = api_key
+        self._api_key_bytes = api_key.encode("utf-8")
         self._base_url = base_url
         self._timeout = timeout
+        self._max_response_bytes = max_response_bytes
         self._session = session
         self._owns_session = session is None
         self._closed = False
+        #: The event loop and process the session belongs to, fixed at first use.
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pid: int | None = None
         self._headers = {
             "X-API-Key": api_key,
             "Accept": "application/json",
@@ -65,11 +126,28 @@ class Transport:
         """Whether :meth:`aclose` has run."""
         return self._closed
 
+    def _check_owner(self) -> None:
+        """Refuse use from another process or event loop than the session's own."""
+        if self._pid is not None and self._pid != os.getpid():
+            raise RuntimeError(
+                "This TokPortal client was created before os.fork(): its connections belong "
+                "to the parent process. Create a new client in the child process."
+            )
+        loop = asyncio.get_running_loop()
+        if self._loop is not None and self._loop is not loop:
+            raise RuntimeError(
+                "This AsyncTokPortal is bound to the event loop it first ran on, and is now "
+                "used from another one (each asyncio.run() starts a new loop). Create one "
+                "client per event loop, or use the blocking TokPortal from several threads."
+            )
+        self._loop, self._pid = loop, os.getpid()
+
     def _ensure_session(self) -> aiohttp.ClientSession:
         if self._closed:
             raise RuntimeError(
                 "This TokPortal client is closed; create a new client to send more requests."
             )
+        self._check_owner()
         if self._session is None:
             # Created here, inside the running loop, never in __init__: aiohttp binds a
             # session to the loop that creates it, and refuses to create one without a loop.
@@ -102,6 +180,17 @@ class Transport:
         url = self.url_for(path)
         if params:
             url = url.with_query(params)
+        dispatches = 0
+
+        async def one_dispatch_only(
+            request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
+        ) -> aiohttp.ClientResponse:
+            nonlocal dispatches
+            dispatches += 1
+            if dispatches > 1:
+                raise _ResendRefused
+            return await handler(request)
+
         try:
             async with session.request(
                 method,
@@ -110,30 +199,94 @@ class Transport:
                 json=json,
                 allow_redirects=False,
                 timeout=self._timeout,
+                raise_for_status=False,  # statuses are ours to read, even on a strict session
+                middlewares=(one_dispatch_only,),
             ) as response:
-                body = await response.read()
+                body = await self._read(response, method, path)
                 return RawResponse(status=response.status, headers=response.headers, body=body)
-        except TimeoutError as exc:  # asyncio.TimeoutError is this builtin since 3.11
-            raise APITimeoutError(
-                "TokPortal did not answer in time", method=method, path=path
-            ) from exc
-        except aiohttp.ClientConnectorError as exc:
-            raise APIConnectionError(
-                f"Could not connect to {self._base_url.host}: {exc.os_error.strerror or exc}",
+        except APIError:
+            raise
+        except (TimeoutError, aiohttp.ClientError, _ResendRefused) as exc:
+            failure = self._failure(exc, method, path)
+            raise failure from _scrubbed(exc, self._api_key)
+
+    async def _read(self, response: aiohttp.ClientResponse, method: str, path: str) -> bytes:
+        """The whole body, decompressed, refused past ``max_response_bytes`` as it arrives."""
+        limit = self._max_response_bytes
+        announced = response.content_length
+        if announced is not None and announced > limit:
+            raise describe_oversized(response.status, response.headers, announced, limit)
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.content.iter_any():
+            size += len(chunk)
+            if size > limit:
+                raise describe_oversized(response.status, response.headers, size, limit)
+            chunks.append(chunk)
+        body = b"".join(chunks)
+        if response.status >= 300 and self._api_key_bytes in body:
+            # A server that echoes the key in an error message must not put it in ours.
+            body = body.replace(self._api_key_bytes, MASK.encode())
+        return body
+
+    def _failure(self, exc: BaseException, method: str, path: str) -> APIConnectionError:
+        """The SDK's error for a transport failure, saying whether the request went out."""
+        host = self._base_url.host
+        if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
+            return APICertificateError(
+                f"TLS with {host} failed: {type(exc).__name__}",
                 method=method,
                 path=path,
-            ) from exc
-        except aiohttp.ClientError as exc:
-            raise APIConnectionError(
-                f"The connection to TokPortal failed: {type(exc).__name__}",
+                request_sent=False,
+            )
+        if isinstance(exc, aiohttp.ConnectionTimeoutError):
+            return APITimeoutError(
+                f"Could not connect to {host} in time", method=method, path=path, request_sent=False
+            )
+        if isinstance(exc, TimeoutError):  # asyncio.TimeoutError is this builtin since 3.11
+            return APITimeoutError("TokPortal did not answer in time", method=method, path=path)
+        if isinstance(exc, aiohttp.ClientConnectorError):
+            reason = exc.os_error.strerror or type(exc.os_error).__name__
+            return APIConnectionError(
+                f"Could not connect to {host}: {reason}",
                 method=method,
                 path=path,
-            ) from exc
+                request_sent=False,
+            )
+        if isinstance(exc, _ResendRefused):
+            return APIConnectionError(
+                "The connection dropped before TokPortal answered (a kept-alive connection "
+                "the server had closed)",
+                method=method,
+                path=path,
+            )
+        if isinstance(exc, aiohttp.ClientResponseError):  # the answer was not valid HTTP
+            detail = printable(exc.message.replace(self._api_key, MASK), limit=120)
+            return APIConnectionError(
+                f"TokPortal's answer could not be read as HTTP ({detail})",
+                method=method,
+                path=path,
+            )
+        return APIConnectionError(
+            f"The connection to TokPortal failed: {type(exc).__name__}", method=method, path=path
+        )
 
     async def aclose(self) -> None:
-        """Close the session if this transport created it; an injected one stays open."""
+        """Close the session if this transport created it; an injected one stays open.
+
+        In a child process after ``os.fork()`` nothing is closed: the sockets are the
+        parent's too, and closing them could end the parent's connections.
+        """
         if self._closed:
             return
+        forked = self._pid is not None and self._pid != os.getpid()
+        loop = self._loop
+        if not forked and loop is not None and loop is not asyncio.get_running_loop():
+            if not loop.is_closed():
+                self._check_owner()  # raises: close it on the loop that owns it
+            # Its loop is gone, and the connections can no longer be closed from here.
+            self._closed = True
+            return
         self._closed = True
-        if self._owns_session and self._session is not None:
+        if self._owns_session and self._session is not None and not forked:
             await self._session.close()
