@@ -27,15 +27,18 @@ from tokportal_async import (
     AuthenticationError,
     BadRequestError,
     NotFoundError,
+    RateLimiter,
     RateLimitError,
     ServerError,
     TokPortal,
 )
+from tokportal_async._models import RateLimit
+from tokportal_async._rate_limit import NoTokenInTime
 from tokportal_async._response import parse_retry_after
 from tokportal_async._retry import RetryPolicy
 from tokportal_async.sandbox import Fault, Sandbox, serve_in_thread
 
-from .scripted import Reply, raw_server, scripted_server
+from .scripted import Reply, raw_server, refused_base_url, scripted_server
 
 pytestmark = pytest.mark.anyio
 
@@ -384,3 +387,113 @@ def test_a_second_event_loop_gets_a_clear_error() -> None:
             other.close()
         assert tp.is_closed
         assert len(sandbox.state.requests) == 2
+
+
+# -- 9. The retry deadline and the rate limiter ------------------------------------------------
+
+SPENT = {"X-RateLimit-Limit": "1", "X-RateLimit-Remaining": "0"}
+LIMITED = Reply(
+    status=429,
+    json={"error": {"code": "RATE_LIMIT_EXCEEDED"}},
+    headers={**SPENT, "Retry-After": "0"},
+)
+
+
+async def test_no_retry_waits_for_a_token_past_the_deadline() -> None:
+    # One token per 30 s: a retry's token cannot come within the 2 s deadline.
+    async with (
+        scripted_server(LIMITED) as server,
+        AsyncTokPortal(
+            KEY,
+            base_url=server.base_url,
+            retry_deadline=2,
+            max_retries=5,
+            rate_limiter=RateLimiter(limit=1, window=30),
+        ) as tp,
+    ):
+        with anyio.fail_after(HANG_GUARD), pytest.raises(RateLimitError) as caught:
+            await tp.accounts.get(ACCOUNT_ID)
+    assert len(server.received) == 1  # failed fast: no retry, and no wait for one
+    assert "gave up after 1 attempt" in str(caught.value)
+    assert "deadline" in str(caught.value)
+
+
+async def test_a_429_storm_fails_the_remaining_requests_fast() -> None:
+    storm = Reply(
+        status=429,
+        json={"error": {"code": "RATE_LIMIT_EXCEEDED"}},
+        headers={"X-RateLimit-Limit": "50", "X-RateLimit-Remaining": "0", "Retry-After": "0"},
+    )
+    async with (
+        scripted_server(storm) as server,
+        AsyncTokPortal(
+            KEY,
+            base_url=server.base_url,
+            retry_deadline=0.2,
+            rate_limiter=RateLimiter(limit=50, window=1),
+        ) as tp,
+    ):
+        ids = [f"id-{n}" for n in range(50)]
+        with anyio.fail_after(HANG_GUARD):
+            results = await tp.accounts.get_many(ids, concurrency=50, return_exceptions=True)
+    assert len(results) == 50
+    assert all(isinstance(r, RateLimitError) for r in results)
+    # First attempts are paced; a retry whose token cannot come before its deadline is
+    # not waited for. Without that, every id would have been sent three times (150).
+    assert len(server.received) < 100
+    assert sum("deadline" in str(r) for r in results) > 25
+
+
+async def test_the_deadline_starts_at_the_first_send_not_in_the_queue() -> None:
+    ok = Reply(json=DETAIL, headers=SPENT)
+    failing = Reply(status=503, json={"error": {"code": "UPSTREAM"}}, headers=SPENT)
+    async with (
+        scripted_server(ok, failing, ok) as server,
+        AsyncTokPortal(
+            KEY, base_url=server.base_url, rate_limiter=RateLimiter(limit=1, window=0.5)
+        ) as tp,
+    ):
+        # The second call queues ~0.5 s for its token, longer than half its deadline: the
+        # clock must start when it is sent, or its retry (0.5 s later again) is lost.
+        tp._retry_policy = RetryPolicy(max_retries=2, deadline=0.8, base_delay=0.001)
+        async with anyio.create_task_group() as tasks:
+            # Tasks start in order, and a free token is taken without yielding: the first
+            # call takes the only one.
+            tasks.start_soon(tp.accounts.get, ACCOUNT_ID)
+            tasks.start_soon(tp.accounts.get, ACCOUNT_ID)
+    assert len(server.received) == 3
+
+
+async def test_the_final_error_says_how_many_attempts_and_why_they_stopped() -> None:
+    failing = Reply(status=503, json={"error": {"code": "UPSTREAM", "message": "Down."}})
+    async with (
+        scripted_server(failing) as server,
+        fast_retries(AsyncTokPortal(KEY, base_url=server.base_url, rate_limiter=False)) as tp,
+    ):
+        with pytest.raises(ServerError) as spent:
+            await tp.accounts.get(ACCOUNT_ID)
+        tp._retry_policy = RetryPolicy(max_retries=5, deadline=0, base_delay=0.001)
+        with pytest.raises(ServerError) as late:
+            await tp.accounts.get(ACCOUNT_ID)
+    assert spent.value.message == "Down.; gave up after 3 attempts: retries spent (max_retries=2)"
+    assert late.value.message == (
+        "Down.; gave up after 1 attempt: retry deadline reached (retry_deadline=0s)"
+    )
+    async with AsyncTokPortal(KEY, base_url=refused_base_url(), max_retries=1) as tp:
+        tp._retry_policy = RetryPolicy(max_retries=1, base_delay=0.001)
+        with pytest.raises(APIConnectionError) as refused:
+            await tp.accounts.get(ACCOUNT_ID)
+    assert "gave up after 2 attempts: retries spent (max_retries=1)" in str(refused.value)
+    assert not refused.value.request_sent
+
+
+async def test_a_retry_that_cannot_get_a_token_in_time_fails_without_waiting() -> None:
+    limiter = RateLimiter(limit=1, window=30)
+    await limiter.acquire()
+    limiter.release(status=429, rate_limit=RateLimit(limit=1, remaining=0, reset=None))
+    step = limiter.acquire(give_up_at=anyio.current_time() + 2)
+    with pytest.raises(NoTokenInTime):
+        step.send(None)  # raised on its very first step: it never suspended to wait
+    in_time = limiter.acquire(give_up_at=anyio.current_time() + 60)
+    with anyio.move_on_after(0.01):  # a token due in time is waited for, not refused
+        await in_time

@@ -259,9 +259,11 @@ class AsyncTokPortal:
         transport = self._transport
         limiter = self._rate_limiter
 
-        async def send() -> RawResponse:
+        async def pace(give_up_at: float | None) -> None:
             if limiter is not None:
-                await limiter.acquire()
+                await limiter.acquire(give_up_at=give_up_at)
+
+        async def send() -> RawResponse:
             try:
                 response = await transport.request(method, path, params=params, json=json)
             except BaseException:
@@ -283,5 +285,5 @@ class AsyncTokPortal:
             return response
 
         return await send_with_retries(
-            send, policy=self._retry_policy, mode=mode, method=method, path=path
+            send, policy=self._retry_policy, mode=mode, method=method, path=path, pace=pace
         )

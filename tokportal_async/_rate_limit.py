@@ -22,7 +22,11 @@ from ._constants import DOCUMENTED_RATE_LIMIT, DOCUMENTED_RATE_WINDOW
 from ._models import RateLimit
 from ._validation import check_positive_seconds
 
-__all__ = ["RateLimiter"]
+__all__ = ["NoTokenInTime", "RateLimiter"]
+
+
+class NoTokenInTime(Exception):
+    """No token can be had before the caller's deadline (a retry that cannot start in time)."""
 
 
 class RateLimiter:
@@ -47,6 +51,7 @@ class RateLimiter:
         self._tokens = float(limit)
         self._refilled_at: float | None = None
         self._in_flight = 0
+        self._waiting = 0
         self._first_done = False
         #: None until the first answer; then whether the server reports a limit at all.
         self._server_limits: bool | None = None
@@ -104,23 +109,44 @@ class RateLimiter:
             return False  # others are waiting: queue behind them
         return self._take()
 
-    async def acquire(self) -> None:
+    def _token_due_in(self) -> float:
+        """Seconds until a newcomer at the back of the queue would get a token, at best."""
+        return max(0.0, (self._waiting + 1 - self._tokens) / self._rate())
+
+    async def acquire(self, *, give_up_at: float | None = None) -> None:
         """Wait for a token (none while pacing is paused), and count one request in flight.
 
         A free token is taken without yielding to the event loop (an anyio lock always
         yields, which costs a loop iteration on every request). Waiters queue on a fair
         lock and are served in arrival order, so no task starves.
+
+        With ``give_up_at`` (a time on ``anyio.current_time()``'s clock), the wait ends
+        there with :class:`NoTokenInTime`; and it is not even begun when the bucket's
+        refill rate says no token can come in time (a retry in a 429 storm fails fast).
         """
         if self._take_now():
             self._in_flight += 1
             return
-        async with self._lock:
-            while self.pacing and not self._take():
-                wait = (1 - self._tokens) / self._rate()
-                changed = self._changed
-                with anyio.move_on_after(wait):
-                    await changed.wait()
-            self._in_flight += 1
+        if give_up_at is not None:
+            self._refill(anyio.current_time())
+            if anyio.current_time() + self._token_due_in() > give_up_at:
+                raise NoTokenInTime
+        self._waiting += 1
+        try:
+            with anyio.move_on_after(
+                None if give_up_at is None else give_up_at - anyio.current_time()
+            ) as scope:
+                async with self._lock:
+                    while self.pacing and not self._take():
+                        wait = (1 - self._tokens) / self._rate()
+                        changed = self._changed
+                        with anyio.move_on_after(wait):
+                            await changed.wait()
+                    self._in_flight += 1
+        finally:
+            self._waiting -= 1
+        if scope.cancelled_caught:
+            raise NoTokenInTime
 
     def release(self, *, status: int | None, rate_limit: RateLimit | None) -> None:
         """Count a request as answered (``status``) or failed (``None``), and learn from it."""

@@ -75,6 +75,8 @@ class RawResponse:
     status: int
     headers: Mapping[str, str]
     body: bytes
+    #: Why the retry policy stopped at this answer, said by the error it becomes.
+    retry_note: str | None = None
 
     @property
     def request_id(self) -> str | None:
@@ -301,6 +303,8 @@ def error_for(response: RawResponse) -> APIError:
                 f"TokPortal answered HTTP {response.status} with {_describe_body(response)}, "
                 "not the JSON error envelope"
             )
+    if response.retry_note:
+        message = f"{message}; {response.retry_note}"
     cls = _ERROR_BY_CODE.get(code or "") or _ERROR_BY_STATUS.get(response.status)
     if cls is None:
         cls = ServerError if response.status >= 500 else APIError

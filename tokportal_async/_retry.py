@@ -22,6 +22,7 @@ import backoff
 
 from ._constants import DEFAULT_RETRY_DEADLINE, RETRY_AFTER_CAP, RETRY_BASE_DELAY, RETRY_MAX_DELAY
 from ._errors import UNCERTAIN_OUTCOME, APICertificateError, APIConnectionError
+from ._rate_limit import NoTokenInTime
 from ._response import RawResponse, retry_after_of
 
 __all__ = ["RetryMode", "RetryPolicy", "send_with_retries"]
@@ -75,13 +76,21 @@ def _status_is_retryable(mode: RetryMode, status: int) -> bool:
     return status == 429  # a 429 is refused before the endpoint runs
 
 
-def _past_deadline(policy: RetryPolicy, started: float, wait: float) -> bool:
-    return anyio.current_time() + wait - started > policy.deadline
-
-
 def _uncertain(error: APIConnectionError) -> APIConnectionError:
     """The same failure, saying why it was not retried and what to do instead."""
     return error._with_message(f"{error.message}; {UNCERTAIN_OUTCOME}")
+
+
+def _attempts(count: int) -> str:
+    return f"gave up after {count} attempt{'s' if count != 1 else ''}"
+
+
+def _noted(response: RawResponse, attempts: int, reason: str) -> RawResponse:
+    """The final answer, carrying why retrying stopped into the error it becomes."""
+    return attrs.evolve(response, retry_note=f"{_attempts(attempts)}: {reason}")
+
+
+Pace = Callable[[float | None], Awaitable[None]]
 
 
 async def send_with_retries(
@@ -91,17 +100,37 @@ async def send_with_retries(
     mode: RetryMode,
     method: str,
     path: str,
+    pace: Pace | None = None,
 ) -> RawResponse:
     """Call ``send`` until it yields a final answer or the policy runs out.
 
-    Returns the last answer (successful or not: the caller turns statuses into errors);
-    raises the last :class:`APIConnectionError` when no answer ever came.
+    ``pace(give_up_at)`` waits for the rate limiter's token before each attempt: without
+    a bound for the first, and for every retry no later than the deadline, raising
+    :class:`NoTokenInTime` past it. The deadline clock starts when the first attempt is
+    sent, not while it waits for its token: a paced request keeps its retries.
+
+    Returns the last answer (successful or not: the caller turns statuses into errors,
+    and the answer's ``retry_note`` says why retrying stopped); raises the last
+    :class:`APIConnectionError` when no answer ever came, saying the same.
     """
     delays = policy.backoff_delays()
-    started = anyio.current_time()
+    give_up_at: float | None = None
+    last: RawResponse | APIConnectionError | None = None
     attempt = 0
     while True:
+        if pace is not None:
+            try:
+                await pace(give_up_at)
+            except NoTokenInTime:
+                reason = "the retry deadline comes before the rate limit allows a retry"
+                if isinstance(last, APIConnectionError):
+                    stopped = last._with_message(f"{last.message}; {_attempts(attempt)}: {reason}")
+                    raise stopped from last.__cause__
+                assert last is not None  # the first attempt waits without a bound
+                return _noted(last, attempt, reason)
         attempt += 1
+        if give_up_at is None:
+            give_up_at = anyio.current_time() + policy.deadline
         try:
             response = await send()
         except APIConnectionError as error:
@@ -110,19 +139,28 @@ async def send_with_retries(
                     raise _uncertain(error) from error.__cause__  # the scrubbed cause
                 raise
             wait = next(delays)
-            if attempt > policy.max_retries or _past_deadline(policy, started, wait):
-                raise
-            request_id, reason = None, type(error).__name__
+            stop = _why_stop(policy, attempt, give_up_at, wait)
+            if stop is not None:
+                stopped = error._with_message(f"{error.message}; {_attempts(attempt)}: {stop}")
+                raise stopped from error.__cause__
+            last, request_id, reason = error, None, type(error).__name__
         else:
-            if not _status_is_retryable(mode, response.status) or attempt > policy.max_retries:
+            if not _status_is_retryable(mode, response.status):
                 return response
             retry_after = retry_after_of(response)
             if retry_after is not None and retry_after > policy.retry_after_cap:
-                return response  # too long to wait inside one call: let the caller decide
+                # Too long to wait inside one call: let the caller decide.
+                return _noted(
+                    response,
+                    attempt,
+                    f"TokPortal asked to wait {retry_after:.0f}s, longer than the "
+                    f"{policy.retry_after_cap:g}s a call waits",
+                )
             wait = max(next(delays), retry_after or 0.0)
-            if _past_deadline(policy, started, wait):
-                return response
-            request_id, reason = response.request_id, f"HTTP {response.status}"
+            stop = _why_stop(policy, attempt, give_up_at, wait)
+            if stop is not None:
+                return _noted(response, attempt, stop)
+            last, request_id, reason = response, response.request_id, f"HTTP {response.status}"
         logger.info(
             "Retrying %s %s after %s (attempt %d of %d, waiting %.2fs, request id %s)",
             method,
@@ -134,3 +172,12 @@ async def send_with_retries(
             request_id,
         )
         await anyio.sleep(wait)
+
+
+def _why_stop(policy: RetryPolicy, attempt: int, give_up_at: float, wait: float) -> str | None:
+    """Why no retry follows attempt number ``attempt``, or ``None`` if one may."""
+    if attempt > policy.max_retries:
+        return f"retries spent (max_retries={policy.max_retries})"
+    if anyio.current_time() + wait > give_up_at:
+        return f"retry deadline reached (retry_deadline={policy.deadline:g}s)"
+    return None
