@@ -146,3 +146,35 @@ async def raw_server(
             writer.close()
         server.close()
         await server.wait_closed()
+
+
+@asynccontextmanager
+async def handler_server(
+    handle: Callable[[web.Request], Any],
+) -> AsyncIterator[tuple[str, list[web.Request]]]:
+    """A server answering every request with ``handle(request)`` (a dict becomes JSON).
+
+    Yields the base URL and the list of requests received, in order.
+    """
+    received: list[web.Request] = []
+
+    async def dispatch(request: web.Request) -> web.StreamResponse:
+        await request.read()
+        received.append(request)
+        answer = handle(request)
+        if isinstance(answer, web.StreamResponse):
+            return answer
+        response = web.json_response(answer)
+        response.headers["X-TokPortal-Request-ID"] = REQUEST_ID
+        return response
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", dispatch)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}/api/ext", received
+    finally:
+        await runner.cleanup()

@@ -112,7 +112,7 @@ class AsyncAccountBans:
             status, resolution, account_id, since, include_screenshots, page, per_page
         )
         response = await self._client._request("GET", "/account-bans", params=params)
-        return decode_page(response, AccountBan)
+        return decode_page(response, AccountBan, expected_page=page)
 
     async def pages(
         self,

@@ -142,7 +142,7 @@ class AsyncAccounts:
         """
         params = _account_filters(platform, country, banned, page, per_page)
         response = await self._client._request("GET", "/accounts", params=params)
-        return decode_page(response, Account)
+        return decode_page(response, Account, expected_page=page)
 
     async def pages(
         self,
@@ -324,7 +324,7 @@ class AsyncAccounts:
         path = _account_path(account_id, "bundles")
         params = _bundle_filters(status, page, per_page)
         response = await self._client._request("GET", path, params=params)
-        return decode_page(response, Bundle)
+        return decode_page(response, Bundle, expected_page=page)
 
     async def bundle_pages(
         self,

@@ -7,9 +7,10 @@ from contextlib import aclosing
 from typing import Any, TypeVar
 
 from ._concurrency import map_ordered
+from ._errors import APIResponseValidationError
 from ._models import Page
 
-__all__ = ["flattens", "is_last_page", "walk_pages"]
+__all__ = ["flattens", "is_last_page", "page_limit", "walk_pages"]
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -46,37 +47,60 @@ def is_last_page(page: Page[T]) -> bool:
     )
 
 
+def page_limit(first_total_pages: int) -> int:
+    """The most pages a walk asks for: what the first answer reported, and as much again.
+
+    The list is live, so a walk follows it when it grows while being walked; but a server
+    that keeps reporting one more page must not keep a walk going for ever.
+    """
+    return 2 * first_total_pages + GROWTH_SLACK_PAGES
+
+
+#: Pages a walk may go past twice the first ``total_pages``, for a list that starts tiny.
+GROWTH_SLACK_PAGES = 10
+
+
 async def walk_pages(
     fetch_page: Callable[[int], Awaitable[Page[T]]], *, concurrency: int = 1
 ) -> AsyncGenerator[Page[T], None]:
     """Yield pages from the first until the last.
+
+    ``fetch_page(n)`` must return page ``n`` (the resources' ``list`` checks the answer's
+    page number), so each page is asked for once, in order, and a server that ignores
+    ``?page=`` fails the walk instead of repeating it.
 
     One request at a time by default. With ``concurrency`` above 1, once the first page
     reveals ``total_pages`` the rest are fetched up to ``concurrency`` at a time, still
     yielded in page order and never more than ``concurrency`` held at once.
 
     Each page is fully read (its HTTP response released) before it is yielded, so a
-    consumer that stops early leaves no connection behind. Page numbers only go up, and a
-    short or empty page ends the walk, so it ends even if ``total`` changes while it runs;
-    if the list grew, the walk goes on past the ``total_pages`` it first saw.
+    consumer that stops early leaves no connection behind. A short or empty page ends the
+    walk, so it ends even if ``total`` changes while it runs; if the list grew, the walk
+    goes on past the ``total_pages`` it first saw, up to :func:`page_limit`.
     """
-    requested = 1
-    page = await fetch_page(requested)
+    page = await fetch_page(1)
     yield page
+    limit = page_limit(page.pagination.total_pages)
+    number = 1
     while not is_last_page(page):
-        # Trust the server's page number, but always move forward: a server that keeps
-        # answering page 1 must not keep us asking for page 2.
-        first = max(requested, page.pagination.page) + 1
+        if number >= limit:
+            raise APIResponseValidationError(
+                f"TokPortal kept reporting more pages: stopped after {number}, twice the "
+                f"{(limit - GROWTH_SLACK_PAGES) // 2} the first page reported plus "
+                f"{GROWTH_SLACK_PAGES}. If the list really grows that fast, walk it again",
+                status=200,
+                errors=(f"more than {limit} pages @ $.pagination.total_pages",),
+            )
         if concurrency == 1:
-            requested = first
-            page = await fetch_page(requested)
+            number += 1
+            page = await fetch_page(number)
             yield page
             continue
-        numbers = range(first, max(first, page.pagination.total_pages) + 1)
+        last = min(max(number + 1, page.pagination.total_pages), limit)
+        numbers = range(number + 1, last + 1)
         async with aclosing(map_ordered(fetch_page, numbers, concurrency=concurrency)) as ahead:
-            asked = iter(numbers)  # pages come back in the order they were asked for
             async for page in ahead:
-                requested = next(asked)
+                number += 1
                 yield page
                 if is_last_page(page):
                     return

@@ -166,13 +166,48 @@ def decode_data(response: RawResponse, model: type[T]) -> T:
     return decoded
 
 
-def decode_page(response: RawResponse, item_model: type[T]) -> Page[T]:
-    """A list answer (``data`` and ``pagination``) as a :class:`Page` of ``item_model``."""
+def decode_page(
+    response: RawResponse, item_model: type[T], *, expected_page: int | None = None
+) -> Page[T]:
+    """A list answer (``data`` and ``pagination``) as a :class:`Page` of ``item_model``.
+
+    ``pagination`` must hold a positive ``page`` and ``per_page`` and a ``total`` and
+    ``total_pages`` of at least 0; with ``expected_page``, the answer must be that page. A
+    server that ignores ``?page=`` would otherwise hand an iterator the same items forever.
+    """
     payload = _envelope(response, "data", "pagination")
     page: Page[T] = _structure(
         payload, _page_of(item_model), response, path="$", name=f"Page[{item_model.__name__}]"
     )
+    problems = _pagination_problems(page, expected_page)
+    if problems:
+        raise APIResponseValidationError(
+            f"TokPortal answered HTTP {response.status} with pagination that cannot be "
+            "walked",
+            status=response.status,
+            request_id=response.request_id,
+            errors=tuple(problems),
+        )
     return page
+
+
+def _pagination_problems(page: Page[Any], expected_page: int | None) -> list[str]:
+    pagination = page.pagination
+    problems = [
+        f"expected {bound}, got {value} @ $.pagination.{name}"
+        for name, value, bound in (
+            ("page", pagination.page, "an integer >= 1"),
+            ("per_page", pagination.per_page, "an integer >= 1"),
+            ("total", pagination.total, "an integer >= 0"),
+            ("total_pages", pagination.total_pages, "an integer >= 0"),
+        )
+        if value < (0 if name.startswith("total") else 1)
+    ]
+    if expected_page is not None and pagination.page != expected_page:
+        problems.append(
+            f"asked for page {expected_page}, got page {pagination.page} @ $.pagination.page"
+        )
+    return problems
 
 
 _PAGE_MODELS: dict[type, Any] = {}
