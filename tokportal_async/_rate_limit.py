@@ -19,6 +19,7 @@ from __future__ import annotations
 import anyio
 
 from ._constants import DOCUMENTED_RATE_LIMIT, DOCUMENTED_RATE_WINDOW
+from ._fork import follow_forks
 from ._models import RateLimit
 from ._validation import check_positive_seconds
 
@@ -57,6 +58,14 @@ class RateLimiter:
         self._server_limits: bool | None = None
         self._lock = anyio.Lock()
         self._changed = anyio.Event()
+        follow_forks(self)
+
+    def _after_fork(self) -> None:
+        """In a forked child: the parent's waiters and requests in flight are not here."""
+        self._lock = anyio.Lock()
+        self._changed = anyio.Event()
+        self._in_flight = 0
+        self._waiting = 0
 
     def __repr__(self) -> str:
         return f"RateLimiter(limit={int(self._capacity)}, window={self._window:g})"

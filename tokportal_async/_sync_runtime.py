@@ -25,6 +25,8 @@ from typing import Any, Generic, Protocol, Self, TypeVar
 
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
+from ._fork import follow_forks, set_aside
+
 __all__ = ["PortalRunner", "SyncClient"]
 
 T = TypeVar("T")
@@ -45,17 +47,35 @@ class PortalRunner:
     """Runs coroutines and async iterators on one background event loop, from any thread."""
 
     def __init__(self) -> None:
-        self._portal_cm: AbstractContextManager[BlockingPortal] = start_blocking_portal(
+        self._closed = False
+        self._start()
+        follow_forks(self)
+
+    def _start(self) -> None:
+        """Start the loop thread: in the constructor, and again in a forked child."""
+        self._forked = False
+        self._portal_cm: AbstractContextManager[BlockingPortal] | None = start_blocking_portal(
             name=_THREAD_NAME
         )
         portal = self._portal_cm.__enter__()
         self._loop = portal.call(asyncio.get_running_loop)
         self._loop_thread_id = portal.call(threading.get_ident)
         self._lock = threading.Lock()
-        self._closed = False
         # Async generators still open when the runner closes are closed on its loop first,
         # rather than left for the garbage collector to finalize on a stopped loop.
         self._open_generators: weakref.WeakSet[AsyncGenerator[Any, None]] = weakref.WeakSet()
+
+    def _after_fork(self) -> None:
+        """In a forked child: the parent's loop thread is not here, and never will be.
+
+        Nothing of it may be waited on, stopped or closed, and the parent's lock may be held
+        forever. A fresh thread starts on the next call.
+        """
+        self._forked = True
+        self._lock = threading.Lock()
+        set_aside.append(self._portal_cm)
+        self._portal_cm = None
+        self._open_generators = weakref.WeakSet()
 
     @property
     def closed(self) -> bool:
@@ -63,7 +83,13 @@ class PortalRunner:
         return self._closed
 
     def _schedule(self, callback: Callable[[], None], coro: Coroutine[Any, Any, Any]) -> None:
-        """Queue ``callback`` on the loop, unless the runner is closed or this is the loop."""
+        """Queue ``callback`` on the loop, unless the runner is closed or this is the loop.
+
+        In a forked child, a fresh loop thread is started first: the client works there
+        as it did in the parent, on connections of its own.
+        """
+        if self._forked and not self._closed:
+            self._start()
         with self._lock:
             if self._closed:
                 coro.close()  # never awaited on purpose: no "never awaited" warning
@@ -143,6 +169,9 @@ class PortalRunner:
         New calls are refused from the moment this starts; calls still running when the
         loop stops are cancelled and raise ``RuntimeError`` in their threads.
         """
+        if self._forked:  # never started here: nothing of this process to stop
+            self._closed = True
+            return
         with self._lock:
             if self._closed:
                 return
@@ -160,7 +189,8 @@ class PortalRunner:
         try:
             asyncio.run_coroutine_threadsafe(finish(), self._loop).result()
         finally:
-            self._portal_cm.__exit__(None, None, None)
+            if self._portal_cm is not None:
+                self._portal_cm.__exit__(None, None, None)
 
 
 def _shutdown(runner: PortalRunner, client: _Closeable) -> None:

@@ -21,7 +21,6 @@ scrubbed copy only: no traceback, no further chain, no request headers.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,6 +30,7 @@ from yarl import URL
 
 from ._constants import CLIENT_ID
 from ._errors import APICertificateError, APIConnectionError, APIError, APITimeoutError
+from ._fork import follow_forks, set_aside
 from ._response import RawResponse, describe_oversized
 from ._text import printable
 
@@ -41,6 +41,7 @@ __all__ = ["Transport"]
 CONNECTION_LIMIT = 100
 #: What replaces the key wherever it would otherwise show.
 MASK = "***"
+
 
 
 class _ResendRefused(Exception):
@@ -103,9 +104,11 @@ class Transport:
         self._session = session
         self._owns_session = session is None
         self._closed = False
-        #: The event loop and process the session belongs to, fixed at first use.
+        #: The event loop the session belongs to, fixed at first use.
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._pid: int | None = None
+        #: Set in a forked child when the session was passed in: it cannot be replaced.
+        self._inherited_session = False
+        follow_forks(self)
         self._headers = {
             "X-API-Key": api_key,
             "Accept": "application/json",
@@ -126,12 +129,23 @@ class Transport:
         """Whether :meth:`aclose` has run."""
         return self._closed
 
+    def _after_fork(self) -> None:
+        """In a forked child: the session, its loop and sockets are the parent's."""
+        if self._session is None:
+            return
+        if self._owns_session:
+            set_aside.append(self._session)  # never closed nor finalized here
+            self._session, self._loop = None, None  # a new one is made on first use
+        else:
+            self._inherited_session = True
+
     def _check_owner(self) -> None:
-        """Refuse use from another process or event loop than the session's own."""
-        if self._pid is not None and self._pid != os.getpid():
+        """Refuse use from another event loop, or of a session passed in before a fork."""
+        if self._inherited_session:
             raise RuntimeError(
-                "This TokPortal client was created before os.fork(): its connections belong "
-                "to the parent process. Create a new client in the child process."
+                "This TokPortal client was created before os.fork() with a session you "
+                "passed in, whose connections belong to the parent process. Create the "
+                "client (and its session) in the child process."
             )
         loop = asyncio.get_running_loop()
         if self._loop is not None and self._loop is not loop:
@@ -140,7 +154,7 @@ class Transport:
                 "used from another one (each asyncio.run() starts a new loop). Create one "
                 "client per event loop, or use the blocking TokPortal from several threads."
             )
-        self._loop, self._pid = loop, os.getpid()
+        self._loop = loop
 
     def _ensure_session(self) -> aiohttp.ClientSession:
         if self._closed:
@@ -274,19 +288,18 @@ class Transport:
     async def aclose(self) -> None:
         """Close the session if this transport created it; an injected one stays open.
 
-        In a child process after ``os.fork()`` nothing is closed: the sockets are the
-        parent's too, and closing them could end the parent's connections.
+        In a child process after ``os.fork()``, the parent's session was set aside: only a
+        session made in the child is closed.
         """
         if self._closed:
             return
-        forked = self._pid is not None and self._pid != os.getpid()
         loop = self._loop
-        if not forked and loop is not None and loop is not asyncio.get_running_loop():
+        if loop is not None and loop is not asyncio.get_running_loop():
             if not loop.is_closed():
                 self._check_owner()  # raises: close it on the loop that owns it
             # Its loop is gone, and the connections can no longer be closed from here.
             self._closed = True
             return
         self._closed = True
-        if self._owns_session and self._session is not None and not forked:
+        if self._owns_session and self._session is not None:
             await self._session.close()
