@@ -182,8 +182,7 @@ def decode_page(
     problems = _pagination_problems(page, expected_page)
     if problems:
         raise APIResponseValidationError(
-            f"TokPortal answered HTTP {response.status} with pagination that cannot be "
-            "walked",
+            f"TokPortal answered HTTP {response.status} with pagination that cannot be walked",
             status=response.status,
             request_id=response.request_id,
             errors=tuple(problems),

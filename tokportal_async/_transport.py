@@ -43,7 +43,6 @@ CONNECTION_LIMIT = 100
 MASK = "***"
 
 
-
 class _ResendRefused(Exception):
     """aiohttp tried to send the request a second time on its own; we refuse."""
 
