@@ -16,6 +16,7 @@ from typing import Any
 
 import anyio
 import pytest
+from aiohttp import web
 
 from tokportal_async import Accounts, AsyncAccounts, AsyncTokPortal, TokPortal
 from tokportal_async._codegen import TARGET, render
@@ -270,4 +271,61 @@ def test_keyboard_interrupt_during_a_call_does_not_hang() -> None:
         tp.close()  # the cancelled request does not hold close() up
         portal.call(done.set)
         future.result()
+    assert portal_threads() == []
+
+
+@pytest.mark.parametrize("method", ["iter", "iter_details"])
+def test_keyboard_interrupt_during_concurrent_iteration_is_a_keyboard_interrupt(
+    method: str,
+) -> None:
+    """Ctrl+C while pages (or details) are fetched ahead: KeyboardInterrupt, nothing left."""
+    stalled: list[str] = []
+    cancelled: list[str] = []
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        if request.path.endswith("/accounts") and request.query.get("page") == "1":
+            accounts = [
+                {"id": f"a{n}", "platform": "tiktok", "created_at": "2026-01-01T00:00:00Z"}
+                for n in range(10)
+            ]
+            pagination = {"page": 1, "per_page": 10, "total": 50, "total_pages": 5}
+            return web.json_response({"data": accounts, "pagination": pagination})
+        stalled.append(request.path_qs)
+        if len(stalled) == 1:
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl+C while the requests are in flight
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.append(request.path_qs)  # the client gave up on it
+            raise
+        raise AssertionError("unreachable")
+
+    async def serve(ready: list[str], done: anyio.Event) -> None:
+        app = web.Application()
+        app.router.add_get("/{tail:.*}", handle)
+        runner = web.AppRunner(app, handle_signals=False, handler_cancellation=True)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        ready.append(f"http://127.0.0.1:{runner.addresses[0][1]}/api/ext")
+        try:
+            await done.wait()
+        finally:
+            await runner.cleanup()
+
+    with anyio.from_thread.start_blocking_portal() as portal:
+        done = portal.call(anyio.Event)
+        ready: list[str] = []
+        future = portal.start_task_soon(serve, ready, done)
+        while not ready:
+            portal.call(asyncio.sleep, 0)
+        tp = TokPortal("k", base_url=ready[0], max_retries=0, rate_limiter=False)
+        with pytest.raises(KeyboardInterrupt):
+            for _item in getattr(tp.accounts, method)(per_page=10, concurrency=4):
+                pass
+        tp.close()
+        portal.call(done.set)
+        future.result()
+    assert stalled
+    assert sorted(cancelled) == sorted(stalled)  # every request in flight was abandoned
     assert portal_threads() == []

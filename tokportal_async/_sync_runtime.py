@@ -32,6 +32,9 @@ __all__ = ["PortalRunner", "SyncClient"]
 T = TypeVar("T")
 
 _THREAD_NAME = "tokportal-async-portal"
+#: Seconds an interrupted call waits for its cancelled task to end. Our tasks end at once
+#: on cancellation; the bound only keeps a task that swallows it from holding Ctrl+C up.
+CANCEL_GRACE = 10.0
 
 
 class _Closeable(Protocol):
@@ -126,8 +129,12 @@ class PortalRunner:
         except BaseException:
             # Interrupted while waiting (KeyboardInterrupt): cancel the task too, so no
             # request goes on behind the caller's back. Callbacks run in order, so the
-            # task exists by the time this runs.
+            # task exists by the time this runs. Then wait for the cancellation to land:
+            # until the task has ended, an iterator it was advancing cannot be closed
+            # ("aclose(): asynchronous generator is already running"). A second Ctrl+C
+            # stops the wait.
             self._loop.call_soon_threadsafe(lambda: started[0].cancel())
+            done.acquire(timeout=CANCEL_GRACE)
             raise
         task = started[0]
         if task.cancelled() and self._closed:
