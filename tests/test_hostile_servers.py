@@ -34,6 +34,7 @@ from tokportal_async import (
     ServerError,
     TokPortal,
 )
+from tokportal_async import _client as client_module
 from tokportal_async._models import RateLimit
 from tokportal_async._pagination import page_limit
 from tokportal_async._rate_limit import NoTokenInTime
@@ -519,7 +520,7 @@ def ignores_page(request: web.Request) -> dict[str, Any]:
     per_page = int(request.query.get("per_page", "25"))
     maker = bundle if request.path.endswith("/bundles") else account
     if "/accounts/" in request.path and not request.path.endswith("/bundles"):
-        return {"data": account(0)}
+        return {"data": {**account(0), "id": request.path.rsplit("/", 1)[1]}}
     return {
         "data": [maker(n) for n in range(per_page)],
         "pagination": {"page": 1, "per_page": per_page, "total": 3 * per_page, "total_pages": 3},
@@ -633,3 +634,125 @@ def test_the_facade_and_the_cli_fail_the_walk_too() -> None:
     error, requests = anyio.run(serve_and_walk)
     assert isinstance(error, APIResponseValidationError)
     assert requests <= 2 + 3
+
+
+# -- 12. Control characters from the server ---------------------------------------------------
+
+EVIL = "Gone\r\x1b[2J\x1b[31mPWNED\x0b\x0c\x7f\x9b"
+RAW_CONTROLS = ("\r", "\x1b", "\x0b", "\x0c", "\x7f", "\x9b")
+
+
+def test_the_cli_escapes_control_characters_from_the_server() -> None:
+    def evil(request: web.Request) -> Any:
+        if request.path.endswith("/accounts"):
+            evil_account = {**account(1), "biography": EVIL, "username": EVIL}
+            pagination = {"page": 1, "per_page": 25, "total": 1, "total_pages": 1}
+            return {"data": [evil_account], "pagination": pagination}
+        body = {"error": {"code": "SAVED_ACCOUNT_NOT_FOUND", "message": EVIL}}
+        return web.json_response(body, status=404)
+
+    async def run_cli() -> list[str]:
+        async with handler_server(evil) as (url, _received):
+            outputs = []
+            for args in (
+                ["accounts", "get", "x"],
+                ["accounts", "list", "--format", "table"],
+                ["accounts", "list", "--format", "json"],
+                ["accounts", "list", "--format", "jsonl"],
+            ):
+                done = await anyio.run_process(
+                    [sys.executable, "-m", "tokportal_async", "--api-key", KEY,
+                     "--base-url", url, *args],
+                    check=False,
+                )  # fmt: skip
+                outputs.append(done.stdout.decode() + done.stderr.decode())
+            return outputs
+
+    error, table, as_json, as_lines = anyio.run(run_cli)
+    assert "PWNED" in error
+    assert "\\x1b[31mPWNED" in error  # shown, escaped
+    for shown in (error, table, as_json, as_lines):
+        assert not any(char in shown for char in RAW_CONTROLS), repr(shown)
+    assert json.loads(as_json)["data"][0]["biography"] == EVIL  # JSON stays lossless
+    assert json.loads(as_lines)["username"] == EVIL
+
+
+async def test_log_lines_escape_what_the_server_sent(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caplog.set_level(logging.DEBUG, "tokportal_async")
+    monkeypatch.setattr(client_module, "_warned_versions", set())
+    body = json.dumps(DETAIL).encode()
+    head = (
+        b"Content-Type: application/json\r\nX-TokPortal-Request-ID: req\x1b[2J\r\n"
+        b"X-TokPortal-API-Version: v\x1b[31m\r\nContent-Length: %d\r\n\r\n"
+    )
+    answers = iter(
+        [
+            b"HTTP/1.1 503 Busy\r\n" + head % 2 + b"{}",
+            b"HTTP/1.1 200 OK\r\n" + head % len(body) + body,
+        ]
+    )
+
+    async def reply(writer: asyncio.StreamWriter) -> None:
+        writer.write(next(answers))
+        await writer.drain()
+
+    async with raw_server(reply) as url, fast_retries(AsyncTokPortal(KEY, base_url=url)) as tp:
+        await tp.accounts.get(ACCOUNT_ID)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "Retrying GET" in logged
+    assert "request id req\\x1b[2J" in logged
+    assert "API version v\\x1b[31m" in logged
+    assert "\x1b" not in logged
+
+
+# -- 13. The sandbox's own robustness -----------------------------------------------------------
+
+
+async def test_the_sandbox_refuses_a_deep_body_and_keeps_its_log_small() -> None:
+    async with Sandbox(accounts=2) as sandbox, aiohttp.ClientSession() as session:
+        account_id = sandbox.state.accounts[0]["id"]
+        url = f"{sandbox.base_url}/accounts/{account_id}/verification-code"
+        headers = {"X-API-Key": sandbox.api_key, "Content-Type": "application/json"}
+        async with session.post(url, data=b"[" * 100_000, headers=headers) as deep:
+            assert deep.status == 400
+            assert (await deep.json())["error"]["code"] == "VALIDATION_ERROR"
+        big = b'{"padding": "' + b"x" * 900_000 + b'"}'
+        async with session.post(url, data=big, headers={"X-API-Key": "wrong"}) as refused:
+            assert refused.status == 401
+    assert all(len(r.body) <= 4096 for r in sandbox.state.requests)
+    assert len(sandbox.state.requests) == 2
+
+
+# -- get(id) returns that id ----------------------------------------------------------------------
+
+OTHER = "00000000-0000-4000-8000-00000000beef"
+
+
+@pytest.mark.parametrize(
+    ("call", "answer"),
+    [
+        ("get", {"data": {**DETAIL["data"], "id": OTHER}}),
+        ("verification_code", {"data": {**CODE["data"], "account_id": OTHER}}),
+        ("reveal_credentials", {"data": {"account_id": OTHER, "password": "p"}}),
+    ],
+)
+async def test_an_answer_about_another_account_is_refused(call: str, answer: Any) -> None:
+    async with (
+        scripted_server(Reply(json=answer)) as server,
+        AsyncTokPortal(KEY, base_url=server.base_url) as tp,
+    ):
+        with pytest.raises(APIResponseValidationError) as caught:
+            await getattr(tp.accounts, call)(ACCOUNT_ID)
+    assert caught.value.request_id == "req_scripted_0001"
+    assert OTHER not in str(caught.value)  # someone else's id is not repeated
+
+
+async def test_credentials_that_name_no_account_are_accepted() -> None:
+    answer = {"data": {"tokmail_email": "a@tokmail.io", "password": "p"}}
+    async with (
+        scripted_server(Reply(json=answer)) as server,
+        AsyncTokPortal(KEY, base_url=server.base_url) as tp,
+    ):
+        assert (await tp.accounts.reveal_credentials(ACCOUNT_ID)).password == "p"

@@ -248,7 +248,7 @@ class AsyncAccounts:
         Accounts page include ``credentials`` here.
         """
         response = await self._client._request("GET", _account_path(account_id))
-        return decode_data(response, AccountDetail)
+        return decode_data(response, AccountDetail, identity=("id", account_id))
 
     @overload
     async def get_many(
@@ -475,7 +475,7 @@ class AsyncAccounts:
         # retry once the request may have reached the server (see RetryMode).
         response = await self._client._request("POST", path, json=body, mode=RetryMode.UNSENT_ONLY)
         try:
-            return decode_data(response, model)
+            return decode_data(response, model, identity=("account_id", account_id))
         except ServerError as exc:
             # A 5xx may come after the secret was revealed and credits debited.
             raise exc._with_message(f"{exc.message}; {UNCERTAIN_OUTCOME}") from exc

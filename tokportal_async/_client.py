@@ -29,6 +29,7 @@ from ._rate_limit import RateLimiter
 from ._response import RawResponse, error_for, rate_limit_of
 from ._retry import RetryMode, RetryPolicy, send_with_retries
 from ._settings import resolve_api_key, resolve_base_url, resolve_timeout
+from ._text import printable
 from ._transport import Transport
 from ._validation import check_positive_seconds, request_method, request_path
 
@@ -48,7 +49,7 @@ def _note_api_version(version: str) -> None:
         logger.warning(
             "TokPortal answered with API version %s; this SDK was written against %s. New "
             "fields and values are read as they come, but check the changelog of the API.",
-            version,
+            printable(version, limit=40),
             KNOWN_API_VERSION,
         )
 
@@ -280,7 +281,11 @@ class AsyncTokPortal:
             if limiter is not None:
                 limiter.release(status=response.status, rate_limit=rate_limit)
             logger.debug(
-                "%s %s: HTTP %d (request id %s)", method, path, response.status, response.request_id
+                "%s %s: HTTP %d (request id %s)",
+                method,
+                path,
+                response.status,
+                printable(response.request_id or "none", limit=128),
             )
             return response
 

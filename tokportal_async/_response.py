@@ -103,6 +103,18 @@ def _describe_body(response: RawResponse) -> str:
     return f"a {content_type} body" if content_type else "a body"
 
 
+def _check_identity(response: RawResponse, data: Any, field: str, expected: str) -> None:
+    if not isinstance(data, dict) or field not in data or data[field] == expected:
+        return
+    raise APIResponseValidationError(
+        f"TokPortal answered HTTP {response.status} about another record than the one asked "
+        f"for ({field} {expected!r})",
+        status=response.status,
+        request_id=response.request_id,
+        errors=(f"expected {expected!r} @ $.data.{field}",),
+    )
+
+
 def describe_oversized(
     status: int, headers: Mapping[str, str], size: int, limit: int
 ) -> APIResponseValidationError:
@@ -159,9 +171,18 @@ def _structure(data: Any, model: Any, response: RawResponse, *, path: str, name:
         ) from exc
 
 
-def decode_data(response: RawResponse, model: type[T]) -> T:
-    """The ``data`` object of a success answer as ``model``; an error answer raises."""
+def decode_data(
+    response: RawResponse, model: type[T], *, identity: tuple[str, str] | None = None
+) -> T:
+    """The ``data`` object of a success answer as ``model``; an error answer raises.
+
+    ``identity`` (a field and the value asked for) is checked when the answer has that
+    field: an answer about another record (a mixed-up cache or proxy) is refused rather
+    than handed over as the one asked for.
+    """
     payload = _envelope(response, "data")
+    if identity is not None:
+        _check_identity(response, payload["data"], *identity)
     decoded: T = _structure(payload["data"], model, response, path="$.data", name=model.__name__)
     return decoded
 

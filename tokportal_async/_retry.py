@@ -24,6 +24,7 @@ from ._constants import DEFAULT_RETRY_DEADLINE, RETRY_AFTER_CAP, RETRY_BASE_DELA
 from ._errors import UNCERTAIN_OUTCOME, APICertificateError, APIConnectionError
 from ._rate_limit import NoTokenInTime
 from ._response import RawResponse, retry_after_of
+from ._text import printable
 
 __all__ = ["RetryMode", "RetryPolicy", "send_with_retries"]
 
@@ -160,7 +161,8 @@ async def send_with_retries(
             stop = _why_stop(policy, attempt, give_up_at, wait)
             if stop is not None:
                 return _noted(response, attempt, stop)
-            last, request_id, reason = response, response.request_id, f"HTTP {response.status}"
+            request_id = printable(response.request_id) if response.request_id else None
+            last, reason = response, f"HTTP {response.status}"
         logger.info(
             "Retrying %s %s after %s (attempt %d of %d, waiting %.2fs, request id %s)",
             method,

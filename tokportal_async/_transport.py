@@ -268,8 +268,7 @@ class Transport:
             )
         if isinstance(exc, _ResendRefused):
             return APIConnectionError(
-                "The connection dropped before TokPortal answered (a kept-alive connection "
-                "the server had closed)",
+                "The connection closed before TokPortal answered",
                 method=method,
                 path=path,
             )

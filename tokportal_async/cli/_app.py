@@ -32,6 +32,7 @@ from .._errors import (
     TokPortalError,
 )
 from .._models import Bundle
+from .._text import printable
 from .._version import __version__
 from ..sandbox import PROFILES, Sandbox
 from . import _exit
@@ -86,7 +87,11 @@ class Settings:
 
 
 def _describe(error: TokPortalError) -> str:
-    """One line: the code (or class), the message, and the request id for support."""
+    """One line: the code (or class), the message, and the request id for support.
+
+    The server wrote most of it: control characters (a CR, an ANSI escape) are shown
+    escaped, so they cannot rewrite the user's terminal.
+    """
     if isinstance(error, APIError):
         code = error.code or f"HTTP {error.status}"
         line = f"{code}: {error}"
@@ -94,7 +99,7 @@ def _describe(error: TokPortalError) -> str:
         line = f"{type(error).__name__}: {error}"
     else:
         line = str(error)
-    return line.replace("\n", " ")
+    return printable(line)
 
 
 def _explain(error: TokPortalError) -> None:
@@ -104,22 +109,21 @@ def _explain(error: TokPortalError) -> None:
         cost = "unknown" if terms.expected_credit_cost is None else terms.expected_credit_cost
         lines = [
             "The account owner must accept TokPortal's terms for this account first.",
-            f"  policy version: {terms.policy_version or 'not given'}",
+            f"  policy version: {printable(terms.policy_version or 'not given')}",
             f"  expected credit cost: {cost}",
         ]
         for name in ("disclosure", "consequences"):
             value = terms.details.get(name)
             if isinstance(value, list):
-                lines += [f"  {name}: {item}" for item in value]
+                lines += [f"  {name}: {printable(str(item))}" for item in value]
             elif value is not None:
-                lines.append(f"  {name}: {value}")
+                lines.append(f"  {name}: {printable(str(value))}")
         lines.append(
             "Accepting may debit credits and permanently ends TokPortal support for the account."
         )
         if terms.policy_version:
-            lines.append(
-                f"To accept, run the same command with --accept-policy {terms.policy_version}"
-            )
+            version = printable(terms.policy_version)
+            lines.append(f"To accept, run the same command with --accept-policy {version}")
         click.echo("\n".join(lines), err=True)
     elif isinstance(error, InsufficientCreditsError):
         click.echo(

@@ -1,7 +1,11 @@
-"""Turning models into what the command prints: JSON, JSON lines, CSV or a table.
+r"""Turning models into what the command prints: JSON, JSON lines, CSV or a table.
 
 Secret fields (passwords, verification codes) are masked unless the user asked for
 secrets; the API key is never part of any model, so it can never be printed.
+
+Every value comes from the server, so none may reach a terminal raw: control characters
+(a CR, an ANSI escape) are shown escaped in tables, escaped as ``\uXXXX`` in JSON (which
+stays valid and lossless), and in CSV when it is written to a terminal.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any, TextIO
 import attrs
 
 from .._models import SECRET, Page
+from .._text import printable
 
 __all__ = ["FORMATS", "Printer", "to_record"]
 
@@ -47,6 +52,16 @@ def to_record(model: Any, *, show_secrets: bool = False) -> dict[str, Any]:
     return record
 
 
+def _json(value: Any, indent: int | None = None) -> str:
+    """JSON text without a raw control character: those JSON leaves raw are escaped too."""
+    text = json.dumps(value, indent=indent, ensure_ascii=False)
+    if text.isprintable():
+        return text
+    return "".join(
+        char if char.isprintable() or char == "\n" else json.dumps(char)[1:-1] for char in text
+    )
+
+
 def _flat(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for key, value in record.items():
@@ -72,18 +87,19 @@ class Printer:
         if self.format == "json":
             data = list(records)
             payload: Any = data if envelope is None else {"data": data, **envelope}
-            json.dump(payload, self.stream, indent=2, ensure_ascii=False)
-            self.stream.write("\n")
+            self.stream.write(_json(payload, indent=2) + "\n")
             return len(data)
         if self.format == "jsonl":
             count = 0
             for record in records:
-                self.stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+                self.stream.write(_json(record) + "\n")
                 count += 1
             return count
         rows = [_flat(record) for record in records]
         columns = list(self.columns or _all_keys(rows))
         if self.format == "csv":
+            if self.stream.isatty():
+                rows = [{k: printable(str(v)) for k, v in row.items()} for row in rows]
             writer = csv.DictWriter(self.stream, fieldnames=columns, extrasaction="ignore")
             writer.writeheader()
             writer.writerows(rows)
@@ -100,7 +116,7 @@ class Printer:
         """Write one record; as a table, one ``field  value`` line per field."""
         if self.format in ("json", "jsonl"):
             indent = 2 if self.format == "json" else None
-            self.stream.write(json.dumps(record, indent=indent, ensure_ascii=False) + "\n")
+            self.stream.write(_json(record, indent=indent) + "\n")
             return
         flat = _flat(record)
         if self.format == "csv":
@@ -109,13 +125,13 @@ class Printer:
             return
         width = max(len(key) for key in flat)
         for key, value in flat.items():
-            self.stream.write(f"{key:<{width}}  {value}\n")
+            self.stream.write(f"{key:<{width}}  {printable(str(value))}\n")
 
     def _table(self, rows: list[dict[str, Any]], columns: list[str]) -> None:
         if not rows:
             self.stream.write("(none)\n")
             return
-        cells = [[str(row.get(c, "")) for c in columns] for row in rows]
+        cells = [[printable(str(row.get(c, ""))) for c in columns] for row in rows]
         widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
         line = "  ".join(f"{c.upper():<{w}}" for c, w in zip(columns, widths, strict=True))
         self.stream.write(line.rstrip() + "\n")

@@ -37,6 +37,9 @@ _PROXY_502_PAGE = (
     "<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>"
 )
 _KEY = web.RequestKey("tokportal_sandbox_key", str)
+#: Bytes of each request body the request log keeps: the API's bodies are tiny, and a
+#: client flooding the sandbox with large ones must not grow its memory.
+MAX_RECORDED_BODY = 4096
 
 _LIST_FIELDS = (
     "id", "platform", "username", "visible_name", "biography", "profile_picture_url",
@@ -101,7 +104,7 @@ async def _api_middleware(request: web.Request, handler: Handler) -> web.StreamR
             path=request.raw_path.split("?", 1)[0],
             query=dict(request.query),
             headers=headers,
-            body=body,
+            body=body[:MAX_RECORDED_BODY],  # the log stays small, whatever is sent
         )
     )
     state.in_flight += 1
@@ -326,7 +329,7 @@ def _acceptance(body: bytes) -> dict[str, Any] | None:
         return None
     try:
         payload = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deeply to parse
         raise _Refusal(400, "VALIDATION_ERROR", "The body is not valid JSON.") from None
     if not isinstance(payload, dict) or payload.get("acknowledge_support_forfeit") is not True:
         return None
