@@ -47,6 +47,7 @@ def bench(session: nox.Session) -> None:
     session.run("python", "-m", "benchmarks.decode")
     session.run("python", "-m", "benchmarks.bulk", *(["--skip-serial"] if quick else []))
     session.run("python", "-m", "benchmarks.reliability")
+    session.run("python", "-m", "benchmarks.stalls", *(["--rounds", "1"] if quick else []))
     session.run("python", "-m", "benchmarks.memory")
 
 

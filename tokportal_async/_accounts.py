@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import builtins  # the ``list`` method shadows the type inside AsyncAccounts
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+)
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 import anyio
 
-from ._concurrency import check_concurrency, gather_bounded, map_ordered
+from ._concurrency import check_concurrency, gather_bounded, map_ordered, map_unordered
 from ._constants import (
     DEFAULT_CODE_POLL_INTERVAL,
     DEFAULT_CODE_WAIT_TIMEOUT,
     DEFAULT_CONCURRENCY,
     DEFAULT_ITER_PER_PAGE,
+    ORDERED_WINDOW_FACTOR,
 )
 from ._errors import (
     UNCERTAIN_OUTCOME,
@@ -50,6 +58,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncAccounts"]
 
+S = TypeVar("S")
 T = TypeVar("T")
 
 
@@ -92,6 +101,22 @@ def _bundle_filters(
     check_page(page)
     check_per_page(per_page)
     return query(status=status, page=page, per_page=per_page)
+
+
+def _bulk_map(
+    job: Callable[[S], Awaitable[T]],
+    items: AsyncIterable[S] | Iterable[S],
+    concurrency: int,
+    ordered: bool,
+) -> AsyncGenerator[T, None]:
+    """The bulk helpers' fan-out: in input order with a wide window, or as completed."""
+    if not isinstance(ordered, bool):
+        raise ValueError(f"ordered must be True or False, got {ordered!r}")
+    if ordered:
+        return map_ordered(
+            job, items, concurrency=concurrency, window=ORDERED_WINDOW_FACTOR * concurrency
+        )
+    return map_unordered(job, items, concurrency=concurrency)
 
 
 def _acceptance(accept_policy: str | None) -> dict[str, Any] | None:
@@ -204,6 +229,45 @@ class AsyncAccounts:
                 for account in page.data:
                     yield account
 
+    @overload
+    def iter_details(
+        self,
+        *,
+        platform: Platform | str | None = None,
+        country: str | None = None,
+        banned: bool | None = None,
+        per_page: int = DEFAULT_ITER_PER_PAGE,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        return_exceptions: Literal[False] = False,
+        ordered: bool = True,
+    ) -> AsyncGenerator[AccountDetail, None]: ...
+
+    @overload
+    def iter_details(
+        self,
+        *,
+        platform: Platform | str | None = None,
+        country: str | None = None,
+        banned: bool | None = None,
+        per_page: int = DEFAULT_ITER_PER_PAGE,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        return_exceptions: Literal[True],
+        ordered: bool = True,
+    ) -> AsyncGenerator[AccountDetail | TokPortalError, None]: ...
+
+    @overload
+    def iter_details(
+        self,
+        *,
+        platform: Platform | str | None = None,
+        country: str | None = None,
+        banned: bool | None = None,
+        per_page: int = DEFAULT_ITER_PER_PAGE,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        return_exceptions: bool,
+        ordered: bool = True,
+    ) -> AsyncGenerator[AccountDetail | TokPortalError, None]: ...
+
     async def iter_details(
         self,
         *,
@@ -212,12 +276,21 @@ class AsyncAccounts:
         banned: bool | None = None,
         per_page: int = DEFAULT_ITER_PER_PAGE,
         concurrency: int = DEFAULT_CONCURRENCY,
-    ) -> AsyncGenerator[AccountDetail, None]:
+        return_exceptions: bool = False,
+        ordered: bool = True,
+    ) -> AsyncGenerator[AccountDetail | TokPortalError, None]:
         """Every account matching the filters, as :class:`AccountDetail`, pipelined.
 
         Listing and detail fetches overlap: up to ``concurrency`` details are in flight
-        while the next page of the listing is fetched. Details come in list order, with at
-        most ``concurrency`` held ahead of the consumer.
+        while the next page of the listing is fetched. Details come in list order; to
+        keep the others going while one is slow, up to ``8 * concurrency`` finished ones
+        are held ahead of the consumer. ``ordered=False`` yields each as it arrives
+        instead (holding at most ``concurrency``).
+
+        By default the first failure ends the walk and is raised. With
+        ``return_exceptions=True`` an account whose detail failed yields its
+        :class:`~tokportal_async.TokPortalError` in its place, and the walk goes on (a
+        failure of the listing itself is still raised).
 
         Example::
 
@@ -233,10 +306,15 @@ class AsyncAccounts:
             concurrency=min(2, concurrency),  # the next page is listed while details run
         )
 
-        async def detail(account: Account) -> AccountDetail:
-            return await self.get(account.id)
+        async def detail(account: Account) -> AccountDetail | TokPortalError:
+            try:
+                return await self.get(account.id)
+            except TokPortalError as error:
+                if not return_exceptions:
+                    raise
+                return error
 
-        async with aclosing(map_ordered(detail, listing, concurrency=concurrency)) as details:
+        async with aclosing(_bulk_map(detail, listing, concurrency, ordered)) as details:
             async for account_detail in details:
                 yield account_detail
 
@@ -362,18 +440,56 @@ class AsyncAccounts:
             for bundle in page.data:
                 yield bundle
 
+    @overload
+    def iter_open_slots(
+        self,
+        account_ids: Iterable[str] | None = None,
+        *,
+        status: BundleStatus | str | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        return_exceptions: Literal[False] = False,
+        ordered: bool = True,
+    ) -> AsyncGenerator[AccountBundle, None]: ...
+
+    @overload
+    def iter_open_slots(
+        self,
+        account_ids: Iterable[str] | None = None,
+        *,
+        status: BundleStatus | str | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        return_exceptions: Literal[True],
+        ordered: bool = True,
+    ) -> AsyncGenerator[AccountBundle | TokPortalError, None]: ...
+
+    @overload
+    def iter_open_slots(
+        self,
+        account_ids: Iterable[str] | None = None,
+        *,
+        status: BundleStatus | str | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        return_exceptions: bool,
+        ordered: bool = True,
+    ) -> AsyncGenerator[AccountBundle | TokPortalError, None]: ...
+
     async def iter_open_slots(
         self,
         account_ids: Iterable[str] | None = None,
         *,
         status: BundleStatus | str | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
-    ) -> AsyncGenerator[AccountBundle, None]:
+        return_exceptions: bool = False,
+        ordered: bool = True,
+    ) -> AsyncGenerator[AccountBundle | TokPortalError, None]:
         """The bundles with free video slots (``open_slots > 0``), across many accounts.
 
         Walks the bundles of ``account_ids`` (all your accounts when ``None``),
         ``concurrency`` accounts at a time, and yields each bundle with a free slot with
-        the account it belongs to, in the order of the accounts.
+        the account it belongs to, in the order of the accounts (``ordered=False``: as
+        each account's walk ends). With ``return_exceptions=True`` an account whose
+        bundles could not be listed yields its :class:`~tokportal_async.TokPortalError`
+        in its place, and the walk goes on.
 
         Example::
 
@@ -386,17 +502,24 @@ class AsyncAccounts:
             self._all_account_ids() if account_ids is None else _checked_ids(account_ids)
         )
 
-        async def open_bundles(account_id: str) -> builtins.list[AccountBundle]:
-            return [
-                AccountBundle(account_id=account_id, bundle=bundle)
-                async for bundle in self.iter_bundles(account_id, status=status)
-                if bundle.open_slots > 0
-            ]
+        async def open_bundles(
+            account_id: str,
+        ) -> builtins.list[AccountBundle] | builtins.list[TokPortalError]:
+            try:
+                return [
+                    AccountBundle(account_id=account_id, bundle=bundle)
+                    async for bundle in self.iter_bundles(account_id, status=status)
+                    if bundle.open_slots > 0
+                ]
+            except TokPortalError as error:
+                if not return_exceptions:
+                    raise
+                return [error]
 
-        async with aclosing(map_ordered(open_bundles, source, concurrency=concurrency)) as found:
-            async for bundles in found:
-                for account_bundle in bundles:
-                    yield account_bundle
+        async with aclosing(_bulk_map(open_bundles, source, concurrency, ordered)) as found:
+            async for results in found:
+                for result in results:
+                    yield result
 
     async def _all_account_ids(self) -> AsyncGenerator[str, None]:
         async with aclosing(self.iter(concurrency=2)) as accounts:

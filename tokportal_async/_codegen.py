@@ -346,15 +346,16 @@ def _render_class(
             lines += _docstring(item, "        ")
             lines.append(f"        return {returns_text}(self._async.{name}, self._runner)")
             continue
-        if not isinstance(item, ast.AsyncFunctionDef):
-            raise ValueError(f"{class_name}.{name}: the generator handles async methods only")
         signature, call = _parameters(item.args, renamer, ctx, imports, async_classes)
         if "overload" in decorators:
-            # The typing of one calling form: the same stub, without async.
+            # The typing of one calling form: the same stub, without async (an async
+            # generator's overloads are plain ``def``s already).
             imports.add_from("typing", "overload")
             lines += ["    @overload", *_def_line(name, signature, returns_text)]
             lines[-1] += " ..."
             continue
+        if not isinstance(item, ast.AsyncFunctionDef):
+            raise ValueError(f"{class_name}.{name}: the generator handles async methods only")
         runtime = getattr(runtime_class, name)
         lines += _def_line(name, signature, returns_text)
         lines += _docstring(item, "        ")

@@ -1,13 +1,15 @@
 """Bounded concurrency with results in order, for the bulk helpers.
 
-Two shapes. :func:`gather_bounded` runs jobs to completion inside an anyio task group: a
+Three shapes. :func:`gather_bounded` runs jobs to completion inside an anyio task group: a
 fixed set of workers pulls the next index, so 10,000 jobs make ``concurrency`` tasks, not
-10,000, and the first failure cancels the rest. :func:`map_ordered` is for async
-generators, which must not keep a task group or cancel scope open across ``yield`` (a
-scope would then cancel whatever the consumer happens to be doing, and the blocking facade
-resumes each step from a different task). Its look-ahead jobs are tasks of the event loop,
-owned by the generator: at most ``concurrency`` in flight, yielded in input order, and
-cancelled and awaited when the generator finishes, fails or is closed.
+10,000, and the first failure cancels the rest. :func:`map_ordered` and
+:func:`map_unordered` are for async generators, which must not keep a task group or cancel
+scope open across ``yield`` (a scope would then cancel whatever the consumer happens to be
+doing, and the blocking facade resumes each step from a different task). Their jobs are
+tasks of the event loop, owned by the generator: at most ``concurrency`` in flight, and
+cancelled and awaited when the generator finishes, fails or is closed. ``map_ordered``
+yields in input order, holding up to ``window`` results ahead so that one slow job does
+not stop the others; ``map_unordered`` yields as jobs finish.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any, TypeVar
 
 import anyio
 
-__all__ = ["check_concurrency", "gather_bounded", "map_ordered"]
+__all__ = ["check_concurrency", "gather_bounded", "map_ordered", "map_unordered"]
 
 S = TypeVar("S")
 T = TypeVar("T")
@@ -99,34 +101,87 @@ async def map_ordered(
     items: AsyncIterable[S] | Iterable[S],
     *,
     concurrency: int,
+    window: int | None = None,
 ) -> AsyncGenerator[T, None]:
-    """Yield ``await job(item)`` for each item in order, with up to ``concurrency`` ahead.
+    """Yield ``await job(item)`` for each item in order, ``concurrency`` jobs at a time.
 
-    Only ``concurrency`` results are held at once, whatever the consumer's pace.
+    Up to ``window`` (at least ``concurrency``; ``concurrency`` by default) results are
+    held ahead of the consumer: a wider window lets the other jobs go on while the one at
+    the head of the line is slow, at the cost of holding their results.
     """
+    slots = asyncio.Semaphore(concurrency)
+
+    async def bounded(item: S) -> T:
+        async with slots:
+            return await job(item)
+
     source = _aiter(items)
     pending: deque[asyncio.Task[T]] = deque()
     exhausted = False
     try:
         while True:
-            while not exhausted and len(pending) < concurrency:
+            while not exhausted and len(pending) < max(concurrency, window or 0):
                 try:
                     item = await anext(source)
                 except StopAsyncIteration:
                     exhausted = True
                     break
-                task = asyncio.ensure_future(job(item))
-                task.add_done_callback(_retrieve)
-                pending.append(task)
+                pending.append(_start(bounded(item)))
             if not pending:
                 return
             yield await pending.popleft()
     finally:
-        for task in pending:
-            task.cancel()
-        with anyio.CancelScope(shield=True):
-            # Wait for the cancelled jobs, so no request outlives the generator.
-            await asyncio.gather(*pending, return_exceptions=True)
-            await source.aclose()
-            if isinstance(items, AsyncGenerator):
-                await items.aclose()
+        await _abandon(pending, source, items)
+
+
+async def map_unordered(
+    job: Callable[[S], Awaitable[T]],
+    items: AsyncIterable[S] | Iterable[S],
+    *,
+    concurrency: int,
+) -> AsyncGenerator[T, None]:
+    """Yield ``await job(item)`` for each item as it finishes, ``concurrency`` at a time.
+
+    A slow job holds up nothing but itself; at most ``concurrency`` results are held.
+    """
+    source = _aiter(items)
+    running: set[asyncio.Task[T]] = set()
+    exhausted = False
+    try:
+        while True:
+            while not exhausted and len(running) < concurrency:
+                try:
+                    item = await anext(source)
+                except StopAsyncIteration:
+                    exhausted = True
+                    break
+                running.add(_start(job(item)))
+            if not running:
+                return
+            done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                yield task.result()
+    finally:
+        await _abandon(running, source, items)
+
+
+def _start(coro: Awaitable[T]) -> asyncio.Task[T]:
+    task = asyncio.ensure_future(coro)
+    task.add_done_callback(_retrieve)
+    return task
+
+
+async def _abandon(
+    tasks: Iterable[asyncio.Task[Any]],
+    source: AsyncGenerator[Any, None],
+    items: AsyncIterable[Any] | Iterable[Any],
+) -> None:
+    """Cancel the jobs still running and wait for them, so no request outlives the walk."""
+    tasks = list(tasks)
+    for task in tasks:
+        task.cancel()
+    with anyio.CancelScope(shield=True):
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await source.aclose()
+        if isinstance(items, AsyncGenerator):
+            await items.aclose()

@@ -59,6 +59,12 @@ DEFAULT_RETRY_DEADLINE: Final = 60.0
 #: spends its timeout waiting), and the rate limiter still paces the whole.
 DEFAULT_CONCURRENCY: Final = 10
 
+#: Finished results an ordered bulk walk may hold ahead of its consumer, per request in
+#: flight: enough for the other requests to go on for a while when the one at the head of
+#: the line stalls (a 2 s stall at 37 requests/s is ~75 results), and still small (a
+#: detail is about a kilobyte).
+ORDERED_WINDOW_FACTOR: Final = 8
+
 #: The seed's advice for VERIFICATION_CODE_NOT_FOUND: "wait 5-10 seconds and retry".
 DEFAULT_CODE_WAIT_TIMEOUT: Final = 60.0
 DEFAULT_CODE_POLL_INTERVAL: Final = 5.0

@@ -151,6 +151,7 @@ class Accounts:
             )
         )
 
+    @overload
     def iter_details(
         self,
         *,
@@ -159,12 +160,59 @@ class Accounts:
         banned: bool | None = None,
         per_page: int = DEFAULT_ITER_PER_PAGE,
         concurrency: int = DEFAULT_CONCURRENCY,
-    ) -> Iterator[AccountDetail]:
+        return_exceptions: Literal[False] = False,
+        ordered: bool = True,
+    ) -> Iterator[AccountDetail]: ...
+
+    @overload
+    def iter_details(
+        self,
+        *,
+        platform: Platform | str | None = None,
+        country: str | None = None,
+        banned: bool | None = None,
+        per_page: int = DEFAULT_ITER_PER_PAGE,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        return_exceptions: Literal[True],
+        ordered: bool = True,
+    ) -> Iterator[AccountDetail | TokPortalError]: ...
+
+    @overload
+    def iter_details(
+        self,
+        *,
+        platform: Platform | str | None = None,
+        country: str | None = None,
+        banned: bool | None = None,
+        per_page: int = DEFAULT_ITER_PER_PAGE,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        return_exceptions: bool,
+        ordered: bool = True,
+    ) -> Iterator[AccountDetail | TokPortalError]: ...
+
+    def iter_details(
+        self,
+        *,
+        platform: Platform | str | None = None,
+        country: str | None = None,
+        banned: bool | None = None,
+        per_page: int = DEFAULT_ITER_PER_PAGE,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        return_exceptions: bool = False,
+        ordered: bool = True,
+    ) -> Iterator[AccountDetail | TokPortalError]:
         """Every account matching the filters, as :class:`AccountDetail`, pipelined.
 
         Listing and detail fetches overlap: up to ``concurrency`` details are in flight
-        while the next page of the listing is fetched. Details come in list order, with at
-        most ``concurrency`` held ahead of the consumer.
+        while the next page of the listing is fetched. Details come in list order; to
+        keep the others going while one is slow, up to ``8 * concurrency`` finished ones
+        are held ahead of the consumer. ``ordered=False`` yields each as it arrives
+        instead (holding at most ``concurrency``).
+
+        By default the first failure ends the walk and is raised. With
+        ``return_exceptions=True`` an account whose detail failed yields its
+        :class:`~tokportal_async.TokPortalError` in its place, and the walk goes on (a
+        failure of the listing itself is still raised).
 
         Example::
 
@@ -178,6 +226,8 @@ class Accounts:
                 banned=banned,
                 per_page=per_page,
                 concurrency=concurrency,
+                return_exceptions=return_exceptions,
+                ordered=ordered,
             )
         )
 
@@ -310,18 +360,56 @@ class Accounts:
             )
         )
 
+    @overload
     def iter_open_slots(
         self,
         account_ids: Iterable[str] | None = None,
         *,
         status: BundleStatus | str | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
-    ) -> Iterator[AccountBundle]:
+        return_exceptions: Literal[False] = False,
+        ordered: bool = True,
+    ) -> Iterator[AccountBundle]: ...
+
+    @overload
+    def iter_open_slots(
+        self,
+        account_ids: Iterable[str] | None = None,
+        *,
+        status: BundleStatus | str | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        return_exceptions: Literal[True],
+        ordered: bool = True,
+    ) -> Iterator[AccountBundle | TokPortalError]: ...
+
+    @overload
+    def iter_open_slots(
+        self,
+        account_ids: Iterable[str] | None = None,
+        *,
+        status: BundleStatus | str | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        return_exceptions: bool,
+        ordered: bool = True,
+    ) -> Iterator[AccountBundle | TokPortalError]: ...
+
+    def iter_open_slots(
+        self,
+        account_ids: Iterable[str] | None = None,
+        *,
+        status: BundleStatus | str | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        return_exceptions: bool = False,
+        ordered: bool = True,
+    ) -> Iterator[AccountBundle | TokPortalError]:
         """The bundles with free video slots (``open_slots > 0``), across many accounts.
 
         Walks the bundles of ``account_ids`` (all your accounts when ``None``),
         ``concurrency`` accounts at a time, and yields each bundle with a free slot with
-        the account it belongs to, in the order of the accounts.
+        the account it belongs to, in the order of the accounts (``ordered=False``: as
+        each account's walk ends). With ``return_exceptions=True`` an account whose
+        bundles could not be listed yields its :class:`~tokportal_async.TokPortalError`
+        in its place, and the walk goes on.
 
         Example::
 
@@ -333,6 +421,8 @@ class Accounts:
                 account_ids,
                 status=status,
                 concurrency=concurrency,
+                return_exceptions=return_exceptions,
+                ordered=ordered,
             )
         )
 
