@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from ._concurrency import check_concurrency
 from ._constants import DEFAULT_ITER_PER_PAGE
 from ._models import AccountBan, BanResolutionKind, BanStatus, Page
-from ._pagination import flattens, walk_pages
+from ._pagination import flattens, items_of, walk_pages
 from ._query import query
 from ._response import decode_page
 from ._validation import check_filter, check_page, check_per_page
@@ -169,17 +169,15 @@ class AsyncAccountBans:
                 if ban.updated_at and (watermark is None or ban.updated_at > watermark):
                     watermark = ban.updated_at  # store it for the next run
         """
-        async with aclosing(
-            self.pages(
-                status=status,
-                resolution=resolution,
-                account_id=account_id,
-                since=since,
-                include_screenshots=include_screenshots,
-                per_page=per_page,
-                concurrency=concurrency,
-            )
-        ) as pages:
-            async for page in pages:
-                for ban in page.data:
-                    yield ban
+        pages = self.pages(
+            status=status,
+            resolution=resolution,
+            account_id=account_id,
+            since=since,
+            include_screenshots=include_screenshots,
+            per_page=per_page,
+            concurrency=concurrency,
+        )
+        async with aclosing(items_of(pages)) as bans:
+            async for ban in bans:
+                yield ban

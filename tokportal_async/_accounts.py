@@ -41,7 +41,7 @@ from ._models import (
     Platform,
     VerificationCode,
 )
-from ._pagination import flattens, walk_pages
+from ._pagination import flattens, items_of, walk_pages
 from ._query import query
 from ._response import decode_data, decode_page
 from ._retry import RetryMode
@@ -216,18 +216,16 @@ class AsyncAccounts:
             async for account in tp.accounts.iter(platform="tiktok"):
                 print(account.username)
         """
-        async with aclosing(
-            self.pages(
-                platform=platform,
-                country=country,
-                banned=banned,
-                per_page=per_page,
-                concurrency=concurrency,
-            )
-        ) as pages:
-            async for page in pages:
-                for account in page.data:
-                    yield account
+        pages = self.pages(
+            platform=platform,
+            country=country,
+            banned=banned,
+            per_page=per_page,
+            concurrency=concurrency,
+        )
+        async with aclosing(items_of(pages)) as accounts:
+            async for account in accounts:
+                yield account
 
     @overload
     def iter_details(
@@ -436,8 +434,9 @@ class AsyncAccounts:
             async for bundle in tp.accounts.iter_bundles(account_id, status="accepted"):
                 print(bundle.title, bundle.videos.pending, "free video slots")
         """
-        async for page in self.bundle_pages(account_id, status=status, per_page=per_page):
-            for bundle in page.data:
+        pages = self.bundle_pages(account_id, status=status, per_page=per_page)
+        async with aclosing(items_of(pages)) as bundles:
+            async for bundle in bundles:
                 yield bundle
 
     @overload

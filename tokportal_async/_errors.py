@@ -176,17 +176,9 @@ class _TermsError(APIError):
 
     terms: PolicyTerms
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int,
-        code: str | None = None,
-        details: Mapping[str, Any] | None = None,
-        request_id: str | None = None,
-    ) -> None:
-        self.terms = _terms_of(details)
-        super().__init__(message, status=status, code=code, details=details, request_id=request_id)
+    def __init__(self, message: str, **fields: Any) -> None:  # APIError's keywords
+        self.terms = _terms_of(fields.get("details"))
+        super().__init__(message, **fields)
 
     @property
     def policy_version(self) -> str | None:
@@ -260,20 +252,12 @@ class InsufficientCreditsError(APIError):
     available: int | None
     missing: int | None
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int,
-        code: str | None = None,
-        details: Mapping[str, Any] | None = None,
-        request_id: str | None = None,
-    ) -> None:
-        facts = details or {}
+    def __init__(self, message: str, **fields: Any) -> None:  # APIError's keywords
+        facts = fields.get("details") or {}
         self.required = _count(facts, "required")
         self.available = _count(facts, "available")
         self.missing = _count(facts, "missing")
-        super().__init__(message, status=status, code=code, details=details, request_id=request_id)
+        super().__init__(message, **fields)
 
 
 class RateLimitError(APIError):

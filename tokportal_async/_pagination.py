@@ -10,7 +10,7 @@ from ._concurrency import map_ordered
 from ._errors import APIResponseValidationError
 from ._models import Page
 
-__all__ = ["flattens", "is_last_page", "page_limit", "walk_pages"]
+__all__ = ["flattens", "is_last_page", "items_of", "page_limit", "walk_pages"]
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -31,6 +31,14 @@ def flattens(pages_method: str) -> Callable[[F], F]:
         return method
 
     return mark
+
+
+async def items_of(pages: AsyncGenerator[Page[T], None]) -> AsyncGenerator[T, None]:
+    """The items of ``pages``, in order; ``pages`` is closed however the walk ends."""
+    async with aclosing(pages):
+        async for page in pages:
+            for item in page.data:
+                yield item
 
 
 def is_last_page(page: Page[T]) -> bool:
