@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +10,8 @@ import pytest
 
 from tokportal_async import AsyncTokPortal
 from tokportal_async.sandbox import Sandbox
+
+from .drivers import KINDS, Driver, make_driver
 
 SAMPLES = Path(__file__).parent / "samples"
 
@@ -37,6 +39,14 @@ async def sandbox() -> AsyncIterator[Sandbox]:
 async def tp(sandbox: Sandbox) -> AsyncIterator[AsyncTokPortal]:
     async with AsyncTokPortal(sandbox.api_key, base_url=sandbox.base_url) as client:
         yield client
+
+
+@pytest.fixture(params=KINDS)
+def client(request: pytest.FixtureRequest, sandbox: Sandbox) -> Iterator[Driver]:
+    """Each client in turn (async, then the blocking facade), on the module's sandbox."""
+    driver = make_driver(request.param, **sandbox.client_kwargs())
+    yield driver
+    driver.close()
 
 
 def sample(name: str) -> bytes:

@@ -78,5 +78,9 @@ class AsyncDriver:
         self._portal_cm.__exit__(None, None, None)
 
 
+#: Both clients, for ``pytest.mark.parametrize``.
+KINDS = ["async", "sync"]
+
+
 def make_driver(kind: str, **client_kwargs: Any) -> Driver:
     return SyncDriver(**client_kwargs) if kind == "sync" else AsyncDriver(**client_kwargs)

@@ -82,26 +82,16 @@ async def silent_server(
 
     ``on_request`` runs once the request has been read, while the client waits.
     """
-    writers: list[asyncio.StreamWriter] = []
 
-    async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writers.append(writer)
-        await reader.readuntil(b"\r\n\r\n")
+    async def stall(writer: asyncio.StreamWriter) -> None:
         if on_request is not None:
             on_request()
         if partial:
             writer.write(partial)
             await writer.drain()
 
-    server = await asyncio.start_server(on_connect, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}/api/ext"
-    finally:
-        for writer in writers:
-            writer.close()
-        server.close()
-        await server.wait_closed()
+    async with raw_server(stall, then_close=False) as base_url:
+        yield base_url
 
 
 def refused_base_url() -> str:

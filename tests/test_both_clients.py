@@ -27,22 +27,13 @@ from tokportal_async import (
 )
 from tokportal_async.sandbox import Sandbox, serve_in_thread
 
-from .drivers import Driver, make_driver
-
-KINDS = ["async", "sync"]
+from .drivers import KINDS, Driver, make_driver
 
 
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
     with serve_in_thread(accounts=120) as running:
         yield running
-
-
-@pytest.fixture(params=KINDS)
-def client(request: pytest.FixtureRequest, sandbox: Sandbox) -> Iterator[Driver]:
-    driver = make_driver(request.param, **sandbox.client_kwargs())
-    yield driver
-    driver.close()
 
 
 def test_list(client: Driver, sandbox: Sandbox) -> None:

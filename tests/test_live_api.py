@@ -36,23 +36,14 @@ from tokportal_async._retry import RetryPolicy
 from tokportal_async.sandbox import RecordedRequest, Sandbox, serve_in_thread
 
 from .conftest import client_for
-from .drivers import Driver, make_driver
+from .drivers import KINDS, Driver, make_driver
 from .scripted import Reply, scripted_server
-
-KINDS = ["async", "sync"]
 
 
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
     with serve_in_thread(accounts=40) as running:
         yield running
-
-
-@pytest.fixture(params=KINDS)
-def client(request: pytest.FixtureRequest, sandbox: Sandbox) -> Iterator[Driver]:
-    driver = make_driver(request.param, **sandbox.client_kwargs())
-    yield driver
-    driver.close()
 
 
 def posts(sandbox: Sandbox, endpoint: str) -> list[RecordedRequest]:
