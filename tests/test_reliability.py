@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
 
 import anyio
@@ -16,6 +17,7 @@ from tokportal_async import (
     RateLimiter,
     ServerError,
 )
+from tokportal_async._models import RateLimit
 from tokportal_async._retry import RetryPolicy
 from tokportal_async.sandbox import Fault, RecordedRequest, Sandbox
 
@@ -282,3 +284,43 @@ async def test_pacing_never_stalls_when_no_answer_ever_comes() -> None:
                 for _ in range(5):
                     group.start_soon(call)
     assert failures == 5
+
+
+async def test_the_refill_window_is_learned_from_the_reset_header() -> None:
+    # The server refills its 40 tokens every second; the client knows the limit but
+    # assumes TokPortal's documented minute, which would pace to one request every 1.5 s.
+    async with Sandbox(accounts=10, rate_limit=40, rate_window=1) as sandbox:
+        bucket = RateLimiter(limit=40, window=60)
+        async with client_for(sandbox, rate_limiter=bucket) as tp:
+            with anyio.fail_after(60):  # 120 paced at 2/3 a second would take 3 minutes
+                async with anyio.create_task_group() as group:
+                    for _ in range(160):
+                        group.start_soon(tp.accounts.list)
+        assert sandbox.state.rate_limiter is not None
+        rejected = sandbox.state.rate_limiter.rejected
+    assert tp.rate_limiter is not None
+    assert tp.rate_limiter.limit == 40
+    # Learned from below: never a faster refill than the server's, and close to it.
+    assert 1.0 <= tp.rate_limiter.window <= 2.0
+    assert rejected == 0
+    assert len(sandbox.state.requests) == 160
+
+
+async def test_the_learned_rate_never_exceeds_what_reset_proves() -> None:
+    now = 1_000_000.0
+    bucket = RateLimiter(limit=100, window=60, wall_clock=lambda: now)
+    for _ in range(3):
+        await bucket.acquire()  # three requests on their way
+
+    def answer(remaining: int, reset_in: float) -> None:
+        reset = datetime.fromtimestamp(now + reset_in, UTC)
+        bucket.release(
+            status=200, rate_limit=RateLimit(limit=100, remaining=remaining, reset=reset)
+        )
+
+    answer(remaining=99, reset_in=1)  # a deficit of 1: too small to learn from
+    assert bucket.window == 60
+    answer(remaining=49, reset_in=10)  # 51 spent (50, less the rounding) in 10 s: 5 a second
+    assert bucket.window == pytest.approx(20)
+    answer(remaining=20, reset_in=40)  # a slower bound (2 a second) does not lower it
+    assert bucket.window == pytest.approx(20)

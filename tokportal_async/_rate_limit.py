@@ -12,9 +12,18 @@ level. A server that answers successfully without those headers (a private deplo
 sandbox without its limiter) is taken to have no limit, and pacing pauses until a header
 or a 429 says otherwise. A 429 empties the bucket: every request then waits for it to
 refill.
+
+The refill rate is learned too: ``X-RateLimit-Reset`` is when the server's bucket will be
+full again, in whole seconds rounded up, so ``(limit - remaining - 1) / (reset - now)``
+understates the true rate (the one token covers ``Remaining`` being rounded down). The
+bucket paces to the highest such rate seen (the window is then ``limit`` over it), from
+answers whose deficit is large enough for that one token to be a small part of it.
 """
 
 from __future__ import annotations
+
+import time
+from collections.abc import Callable
 
 import anyio
 
@@ -24,6 +33,10 @@ from ._models import RateLimit
 from ._validation import check_positive_seconds
 
 __all__ = ["NoTokenInTime", "RateLimiter"]
+
+#: The smallest deficit, as a share of the limit, that the refill rate is learned from:
+#: ``Remaining`` is rounded down by up to one token, under 10% of a tenth of the bucket.
+LEARNING_DEFICIT = 0.1
 
 
 class NoTokenInTime(Exception):
@@ -38,16 +51,25 @@ class RateLimiter:
 
     Args:
         limit: the bucket's size, and how many requests one window allows.
-        window: seconds over which ``limit`` requests refill.
+        window: seconds over which ``limit`` requests refill, until the server's headers
+            show its own.
+        wall_clock: the time source ``X-RateLimit-Reset`` (a Unix time) is read against.
     """
 
     def __init__(
-        self, *, limit: int = DOCUMENTED_RATE_LIMIT, window: float = DOCUMENTED_RATE_WINDOW
+        self,
+        *,
+        limit: int = DOCUMENTED_RATE_LIMIT,
+        window: float = DOCUMENTED_RATE_WINDOW,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise ValueError(f"limit must be a positive integer, got {limit!r}")
         check_positive_seconds("window", window)
         self._window = float(window)
+        self._wall_clock = wall_clock
+        #: The refill rate learned from X-RateLimit-Reset (tokens a second), if any yet.
+        self._learned_rate: float | None = None
         self._capacity = float(limit)
         self._tokens = float(limit)
         self._refilled_at: float | None = None
@@ -68,7 +90,7 @@ class RateLimiter:
         self._waiting = 0
 
     def __repr__(self) -> str:
-        return f"RateLimiter(limit={int(self._capacity)}, window={self._window:g})"
+        return f"RateLimiter(limit={int(self._capacity)}, window={self.window:g})"
 
     @property
     def limit(self) -> int:
@@ -77,8 +99,12 @@ class RateLimiter:
 
     @property
     def window(self) -> float:
-        """Seconds over which ``limit`` requests refill."""
-        return self._window
+        """Seconds over which ``limit`` requests refill.
+
+        As given, until the server's ``X-RateLimit-Reset`` shows how fast its bucket
+        really refills.
+        """
+        return self._capacity / self._rate()
 
     @property
     def pacing(self) -> bool:
@@ -86,7 +112,22 @@ class RateLimiter:
         return self._server_limits is not False
 
     def _rate(self) -> float:
-        return self._capacity / self._window
+        return self._learned_rate or self._capacity / self._window
+
+    def _learn_rate(self, rate_limit: RateLimit) -> None:
+        """Raise the refill rate to what ``X-RateLimit-Reset`` proves, at least."""
+        deficit = rate_limit.limit - rate_limit.remaining
+        if rate_limit.reset is None or deficit < max(2, rate_limit.limit * LEARNING_DEFICIT):
+            return  # Remaining is rounded down: on a small deficit that error is large
+        seconds = rate_limit.reset.timestamp() - self._wall_clock()
+        if seconds <= 0:
+            return  # the clocks disagree: nothing can be learned from it
+        # One token less: Remaining was rounded down (the true deficit may be up to one
+        # token smaller), and the answer took a moment to arrive (``now`` is a little
+        # later than when the server wrote Reset). Both would otherwise overstate.
+        observed = (deficit - 1) / seconds
+        if self._learned_rate is None or observed > self._learned_rate:
+            self._learned_rate = observed
 
     def _refill(self, now: float) -> None:
         # Nothing refills before the first request ends: a full bucket on the server starts
@@ -169,7 +210,10 @@ class RateLimiter:
             return
         if rate_limit is not None:
             self._server_limits = True
+            if rate_limit.limit != self._capacity:
+                self._learned_rate = None  # a new budget: its rate is learned afresh
             self._capacity = float(max(1, rate_limit.limit))
+            self._learn_rate(rate_limit)
             # The server's count, less what we sent that it has not counted yet, can only
             # lower our estimate: answers overtake each other on the way back, and an older
             # answer's higher Remaining must not hand out tokens the server no longer has.
