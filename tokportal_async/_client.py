@@ -280,13 +280,14 @@ class AsyncTokPortal:
                 _note_api_version(api_version)
             if limiter is not None:
                 limiter.release(status=response.status, rate_limit=rate_limit)
-            logger.debug(
-                "%s %s: HTTP %d (request id %s)",
-                method,
-                path,
-                response.status,
-                printable(response.request_id or "none", limit=128),
-            )
+            if logger.isEnabledFor(logging.DEBUG):  # escaping costs a little per request
+                logger.debug(
+                    "%s %s: HTTP %d (request id %s)",
+                    method,
+                    path,
+                    response.status,
+                    printable(response.request_id or "none", limit=128),
+                )
             return response
 
         return await send_with_retries(
