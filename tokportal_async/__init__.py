@@ -57,6 +57,7 @@ from ._models import (
     VideoSlotSummary,
 )
 from ._rate_limit import RateLimiter
+from ._redis_rate_limit import RedisRateLimiter
 from ._sync_client import AccountBans, Accounts, TokPortal
 from ._version import __version__
 
@@ -99,6 +100,7 @@ __all__ = [
     "RateLimit",
     "RateLimitError",
     "RateLimiter",
+    "RedisRateLimiter",
     "ServerError",
     "SocialCredentials",
     "TokPortal",

@@ -26,7 +26,7 @@ from ._errors import UNCERTAIN_OUTCOME, ServerError
 from ._models import RateLimit
 from ._query import query
 from ._rate_limit import RateLimiter
-from ._response import RawResponse, error_for, rate_limit_of
+from ._response import RawResponse, error_for, rate_limit_of, retry_after_of
 from ._retry import RetryMode, RetryPolicy, send_with_retries
 from ._settings import resolve_api_key, resolve_base_url, resolve_timeout
 from ._text import printable
@@ -128,6 +128,8 @@ class AsyncTokPortal:
         self._rate_limiter: RateLimiter | None = (
             RateLimiter() if rate_limiter is True else rate_limiter or None
         )
+        if self._rate_limiter is not None:
+            self._rate_limiter._bind(self._transport.api_key)
         self._rate_limit: RateLimit | None = None
         self._api_version: str | None = None
 
@@ -190,6 +192,8 @@ class AsyncTokPortal:
     async def aclose(self) -> None:
         """Close the connection pool (only if the client created it). Safe to call twice."""
         await self._transport.aclose()
+        if self._rate_limiter is not None:
+            await self._rate_limiter.aclose()
 
     async def request(
         self,
@@ -280,6 +284,8 @@ class AsyncTokPortal:
                 _note_api_version(api_version)
             if limiter is not None:
                 limiter.release(status=response.status, rate_limit=rate_limit)
+                retry_after = retry_after_of(response) if response.status == 429 else None
+                await limiter._report(response.status, rate_limit, retry_after)
             if logger.isEnabledFor(logging.DEBUG):  # escaping costs a little per request
                 logger.debug(
                     "%s %s: HTTP %d (request id %s)",

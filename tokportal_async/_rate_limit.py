@@ -198,6 +198,17 @@ class RateLimiter:
         if scope.cancelled_caught:
             raise NoTokenInTime
 
+    def _bind(self, api_key: str) -> None:
+        """Hear which key the bucket paces (a shared bucket is per key)."""
+
+    async def _report(
+        self, status: int, rate_limit: RateLimit | None, retry_after: float | None
+    ) -> None:
+        """After :meth:`release`: tell a shared bucket what the server said (none here)."""
+
+    async def aclose(self) -> None:
+        """Release what the limiter holds (nothing, for this one)."""
+
     def release(self, *, status: int | None, rate_limit: RateLimit | None) -> None:
         """Count a request as answered (``status``) or failed (``None``), and learn from it."""
         self._in_flight -= 1

@@ -119,6 +119,11 @@ class Transport:
         return f"Transport(base_url={str(self._base_url)!r})"
 
     @property
+    def api_key(self) -> str:
+        """The key requests are sent with (kept out of every repr)."""
+        return self._api_key
+
+    @property
     def base_url(self) -> URL:
         """The URL every request path is relative to."""
         return self._base_url

@@ -32,6 +32,8 @@ from .._errors import (
     TokPortalError,
 )
 from .._models import Bundle
+from .._rate_limit import RateLimiter
+from .._redis_rate_limit import RedisRateLimiter
 from .._text import printable
 from .._version import __version__
 from ..sandbox import PROFILES, Sandbox
@@ -54,6 +56,11 @@ class Settings:
     base_url: str | None
     sandbox: bool
     verbose: bool
+    redis: str | None = None
+
+    def _limiter(self) -> RateLimiter | bool:
+        """The shared bucket in Redis with ``--redis``; else the client's own."""
+        return RedisRateLimiter(self.redis) if self.redis else True
 
     def execute(self, work: Work) -> None:
         """Run ``work`` against the API (or a sandbox), turning errors into exit codes."""
@@ -69,19 +76,23 @@ class Settings:
                 traceback.print_exc()
             _explain(error)
             _fail(_describe(error), _exit.exit_code_for(error))
-        except ValueError as error:  # bad input, found before any request
+        except (ValueError, ImportError) as error:  # bad input, or an extra not installed
             if self.verbose:
                 traceback.print_exc()
             _fail(str(error), _exit.USAGE)
 
     async def _run(self, work: Work) -> None:
         if not self.sandbox:
-            async with AsyncTokPortal(self.api_key, base_url=self.base_url) as tp:
+            async with AsyncTokPortal(
+                self.api_key, base_url=self.base_url, rate_limiter=self._limiter()
+            ) as tp:
                 await work(tp)
             return
         async with (
             Sandbox() as sandbox,
-            AsyncTokPortal(sandbox.api_key, base_url=sandbox.base_url) as tp,
+            AsyncTokPortal(
+                sandbox.api_key, base_url=sandbox.base_url, rate_limiter=self._limiter()
+            ) as tp,
         ):
             await work(tp)
 
@@ -181,16 +192,29 @@ secrets_option = click.option(
 )
 @click.option("--sandbox", is_flag=True, help="Run against a sandbox started here; no key needed.")
 @click.option("--verbose", "-v", is_flag=True, help="Log requests and print tracebacks.")
+@click.option(
+    "--redis",
+    envvar="TOKPORTAL_REDIS_URL",
+    metavar="URL",
+    help="Share the key's rate budget with every process using this Redis (redis extra).",
+)
 @click.version_option(__version__, prog_name="tokportal-async")
 @click.pass_context
 def cli(
-    ctx: click.Context, api_key: str | None, base_url: str | None, sandbox: bool, verbose: bool
+    ctx: click.Context,
+    api_key: str | None,
+    base_url: str | None,
+    sandbox: bool,
+    verbose: bool,
+    redis: str | None,
 ) -> None:
     """Read your TokPortal accounts, their bundles and verification codes."""
     if verbose:
         logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
         logging.getLogger("tokportal_async").setLevel(logging.DEBUG)
-    ctx.obj = Settings(api_key=api_key, base_url=base_url, sandbox=sandbox, verbose=verbose)
+    ctx.obj = Settings(
+        api_key=api_key, base_url=base_url, sandbox=sandbox, verbose=verbose, redis=redis
+    )
 
 
 @cli.group()

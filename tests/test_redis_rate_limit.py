@@ -1,0 +1,192 @@
+"""One key's budget shared through a real Redis, by clients and processes alike."""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+import redis.asyncio
+
+from tokportal_async import AsyncTokPortal, RedisRateLimiter, TokPortalError
+from tokportal_async.sandbox import Sandbox, serve_in_thread
+
+from .redis_server import redis_server
+
+pytestmark = pytest.mark.anyio
+
+HANG_GUARD = 60
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url
+
+
+@pytest.fixture
+async def fresh_redis(redis_url: str) -> str:
+    client = redis.asyncio.Redis.from_url(redis_url)
+    await client.flushall()
+    await client.aclose()
+    return redis_url
+
+
+async def _burst(sandbox: Sandbox, url: str, clients: int, requests: int) -> list[Any]:
+    """``requests`` lists spread over ``clients`` clients, each with its own limiter."""
+    results: list[Any] = []
+    async with anyio.create_task_group() as group:
+        for _ in range(clients):
+
+            async def run() -> None:
+                limiter = RedisRateLimiter(url, limit=20, window=1)
+                async with AsyncTokPortal(
+                    sandbox.api_key, base_url=sandbox.base_url, rate_limiter=limiter
+                ) as tp:
+                    for _ in range(requests // clients):
+                        try:
+                            results.append(await tp.accounts.list(per_page=1))
+                        except TokPortalError as error:
+                            results.append(error)
+
+            group.start_soon(run)
+    return results
+
+
+async def test_clients_of_one_key_share_one_bucket(fresh_redis: str) -> None:
+    async with Sandbox(accounts=5, rate_limit=20, rate_window=1) as sandbox:
+        with anyio.fail_after(HANG_GUARD):
+            results = await _burst(sandbox, fresh_redis, clients=4, requests=80)
+        assert sandbox.state.rate_limiter is not None
+        rejected = sandbox.state.rate_limiter.rejected
+    assert len(results) == 80
+    assert not [r for r in results if isinstance(r, TokPortalError)]
+    # Four private buckets of 20 would have sent 80 at once into the server's 20.
+    assert rejected == 0
+
+
+def _process_job(base_url: str, api_key: str, redis_url: str, requests: int) -> int:
+    """One process of a fleet: its share of requests, each through the shared bucket."""
+
+    async def run() -> int:
+        limiter = RedisRateLimiter(redis_url, limit=20, window=1)
+        failed = 0
+        async with AsyncTokPortal(api_key, base_url=base_url, rate_limiter=limiter) as tp:
+            for _ in range(requests):
+                try:
+                    await tp.accounts.list(per_page=1)
+                except TokPortalError:
+                    failed += 1
+        return failed
+
+    return anyio.run(run)
+
+
+def test_processes_of_one_key_share_one_bucket(redis_url: str) -> None:
+    with serve_in_thread(accounts=5, rate_limit=20, rate_window=1) as sandbox:
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(4) as pool:
+            args = [(sandbox.base_url, sandbox.api_key, redis_url, 12)] * 4
+            failed = pool.starmap(_process_job, args)
+        assert sandbox.state.rate_limiter is not None
+        rejected = sandbox.state.rate_limiter.rejected
+    assert failed == [0, 0, 0, 0]
+    assert rejected == 0  # 48 requests through a bucket of 20: 28 paced, none refused
+
+
+async def test_redis_going_away_falls_back_to_the_local_bucket(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, "tokportal_async")
+    server = redis_server(tmp_path)
+    url = server.__enter__()
+    async with Sandbox(accounts=5) as sandbox:
+        limiter = RedisRateLimiter(url)
+        async with AsyncTokPortal(
+            sandbox.api_key, base_url=sandbox.base_url, rate_limiter=limiter
+        ) as tp:
+            for _ in range(5):
+                await tp.accounts.list(per_page=1)
+            server.__exit__(None, None, None)  # Redis goes away mid-run
+            for _ in range(5):  # ...and requests go on, paced by the client's own bucket
+                await tp.accounts.list(per_page=1)
+    assert len(sandbox.state.requests) == 10
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "falls back" in warnings[0]
+
+
+async def test_keys_get_their_own_buckets_and_the_key_never_reaches_redis(
+    fresh_redis: str,
+) -> None:
+    async with Sandbox(accounts=5) as sandbox:
+        keys = [sandbox.api_key, sandbox.state.other_api_key]
+        for key in keys:
+            limiter = RedisRateLimiter(fresh_redis)
+            async with AsyncTokPortal(key, base_url=sandbox.base_url, rate_limiter=limiter) as tp:
+                await tp.accounts.list(per_page=1)
+    client = redis.asyncio.Redis.from_url(fresh_redis)
+    try:
+        stored = [key async for key in client.scan_iter()]
+        values = [await client.hgetall(key) for key in stored]
+    finally:
+        await client.aclose()
+    assert len(stored) == 2  # one bucket per API key
+    everything = repr(stored) + repr(values)
+    for key in keys:
+        assert key not in everything
+        assert key[3:20] not in everything
+
+
+async def test_a_redis_client_passed_in_is_used_and_left_open(fresh_redis: str) -> None:
+    client = redis.asyncio.Redis.from_url(fresh_redis)
+    try:
+        async with Sandbox(accounts=2) as sandbox:
+            limiter = RedisRateLimiter(client, namespace="fleet-a")
+            async with AsyncTokPortal(
+                sandbox.api_key, base_url=sandbox.base_url, rate_limiter=limiter
+            ) as tp:
+                await tp.accounts.list()
+        assert await client.ping()  # still open: it is the caller's
+        assert [k async for k in client.scan_iter("fleet-a:*")]
+    finally:
+        await client.aclose()
+
+
+@pytest.mark.parametrize("bad", [42, None])
+def test_a_bad_redis_argument_is_refused(bad: Any) -> None:
+    with pytest.raises(ValueError, match="redis"):
+        RedisRateLimiter(bad)
+    with pytest.raises(ValueError, match="namespace"):
+        RedisRateLimiter("redis://127.0.0.1:1/0", namespace="")
+
+
+def test_the_cli_shares_the_budget_through_redis(redis_url: str) -> None:
+    with serve_in_thread(accounts=3, rate_limit=20) as sandbox:
+        result = subprocess.run(  # noqa: S603 - our own module, our own interpreter
+            [sys.executable, "-W", "error", "-m", "tokportal_async", "--api-key",
+             sandbox.api_key, "--base-url", sandbox.base_url, "--redis", redis_url,
+             "accounts", "list", "--format", "json"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert len(json.loads(result.stdout)["data"]) == 3
+
+    async def buckets() -> list[bytes]:
+        client = redis.asyncio.Redis.from_url(redis_url)
+        try:
+            return [key async for key in client.scan_iter("tokportal:rate-limit:*")]
+        finally:
+            await client.aclose()
+
+    assert anyio.run(buckets)  # the run took its token from the shared bucket
