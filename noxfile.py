@@ -39,7 +39,7 @@ def bench(session: nox.Session) -> None:
     About eight minutes on two cores; ``nox -s bench -- quick`` leaves out the 40-second
     serial runs. Results and their reading: benchmarks/README.md.
     """
-    session.install("-e", ".[speed]", *BENCH_DEPS)
+    session.install("-e", ".[speed,redis]", *BENCH_DEPS)
     quick = "quick" in session.posargs
     session.run("python", "-m", "benchmarks.requests")
     session.run("python", "-m", "benchmarks.requests", "--tls")
@@ -48,6 +48,7 @@ def bench(session: nox.Session) -> None:
     session.run("python", "-m", "benchmarks.bulk", *(["--skip-serial"] if quick else []))
     session.run("python", "-m", "benchmarks.reliability")
     session.run("python", "-m", "benchmarks.stalls", *(["--rounds", "1"] if quick else []))
+    session.run("python", "-m", "benchmarks.multiprocess")  # needs redis-server
     session.run("python", "-m", "benchmarks.memory")
 
 

@@ -5,11 +5,16 @@ a task queue and a cron job on another machine each pacing themselves overshoot 
 :class:`RedisRateLimiter` keeps the key's bucket in Redis, where every client of every
 process pointed at the same Redis and key takes from it.
 
-Each take is one Lua script, atomic in Redis, so concurrent takers never over-grant. It is
-a reservation bucket: a taker is handed the next free slot (a token now, or one due in
-``wait`` seconds) and the bucket's level goes below zero by the slots reserved, so waiters
-are served in order without polling, and no two get the same token. Time is Redis's own
-(``TIME``), so machines whose clocks disagree still agree on the bucket.
+Each take is one Lua script, atomic in Redis, so concurrent takers never over-grant: it
+takes a token if one is there, or says how long until one will be, and the taker asks
+again then (at least every quarter second, so that news from the server, which may free
+tokens or take them away, reaches every waiter). Time is Redis's own (``TIME``), so
+machines whose clocks disagree still agree on the bucket.
+
+A new bucket holds a single token until the first answer is heard: a fleet starting at
+once sends one request, learns the key's real budget from its headers (``Remaining``
+becomes the bucket's level), and only then bursts, instead of sending the documented
+120 into a budget that may be smaller.
 
 What the server says still wins, for everyone: its ``X-RateLimit-Limit`` sets the size,
 a ``Remaining`` below the shared level lowers it, the refill rate learned from
@@ -45,6 +50,8 @@ logger = logging.getLogger("tokportal_async")
 #: Seconds to wait for Redis before falling back: it answers a take in well under a
 #: millisecond, and a request must not wait long on its pacing's bookkeeping.
 REDIS_TIMEOUT = 1.0
+#: The longest a waiter sleeps before asking the shared bucket again.
+POLL_INTERVAL = 0.25
 #: Seconds before Redis is tried again after it failed.
 REDIS_RETRY_AFTER = 10.0
 #: Seconds an idle bucket outlives its last use in Redis (a full window is enough to
@@ -59,7 +66,7 @@ local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local b = redis.call('HMGET', KEYS[1], 'tokens', 'at', 'capacity', 'rate')
 local capacity = tonumber(b[3]) or tonumber(ARGV[1])
 local rate = tonumber(b[4]) or tonumber(ARGV[2])
-local tokens = tonumber(b[1]) or capacity
+local tokens = tonumber(b[1]) or 1  -- a new bucket: one probe until the server speaks
 local at = tonumber(b[2]) or now
 tokens = math.min(capacity, tokens + math.max(0, now - at) * rate)
 """
@@ -69,19 +76,19 @@ redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now),
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
 """
 #: ARGV: default capacity, default rate, the longest wait accepted (-1: any), TTL.
-#: Returns the seconds until the reserved token is due, or -1 (nothing reserved) when
-#: that is longer than the caller can wait.
+#: Takes a token and returns 0; or returns the seconds until one is due (taking nothing),
+#: or -1 when that is longer than the caller can wait.
 TAKE_SCRIPT = (
     _REFILL
     + """
 local wait = 0
-if tokens < 1 then wait = (1 - tokens) / rate end
-local longest = tonumber(ARGV[3])
-if longest >= 0 and wait > longest then return '-1' end
-tokens = tokens - 1
+if tokens >= 1 then tokens = tokens - 1 else wait = (1 - tokens) / rate end
 """
     + _SAVE
-    + "return tostring(wait)"
+    + """
+local longest = tonumber(ARGV[3])
+if longest >= 0 and wait > longest then return '-1' end
+return tostring(wait)"""
 )
 #: ARGV: default capacity, default rate, unused, TTL, then the server's limit (or -1),
 #: its remaining (or -1), a learned rate (or -1), and seconds a 429 asked to wait (or -1).
@@ -92,7 +99,14 @@ local limit, remaining = tonumber(ARGV[5]), tonumber(ARGV[6])
 local learned, drain = tonumber(ARGV[7]), tonumber(ARGV[8])
 if limit >= 1 then capacity = limit end
 if learned > 0 then rate = learned end
-if remaining >= 0 then tokens = math.min(tokens, remaining) end
+if remaining >= 0 then
+  if redis.call('HEXISTS', KEYS[1], 'heard') == 0 then
+    tokens = remaining  -- the first answer: the server's own count, past the probe
+    redis.call('HSET', KEYS[1], 'heard', '1')
+  else
+    tokens = math.min(tokens, remaining)  -- others outside this bucket spend too
+  end
+end
 if drain >= 0 then tokens = math.min(tokens, 1 - drain * rate, 0) end
 """
     + _SAVE
@@ -194,30 +208,30 @@ class RedisRateLimiter(RateLimiter):
         return [self.limit, self.limit / self.window, longest, BUCKET_TTL]
 
     async def acquire(self, *, give_up_at: float | None = None) -> None:
-        """Reserve the shared bucket's next token and wait until it is due.
+        """Take a token from the shared bucket, waiting until one is there.
 
         Falls back to the in-process bucket while Redis is out of reach.
         """
-        if not self._redis_usable():
-            await super().acquire(give_up_at=give_up_at)
-            return
-        longest = -1.0 if give_up_at is None else max(0.0, give_up_at - anyio.current_time())
-        try:
-            take, _ = self._client()
-            with anyio.fail_after(REDIS_TIMEOUT):
-                wait = float(await take(keys=[self._key], args=self._args(longest)))
-        except Exception as error:  # any failure of Redis: never of the request
-            self._fell_over(error)
-            await super().acquire(give_up_at=give_up_at)
-            return
-        if self._retry_redis_at is not None:
-            logger.warning("The shared rate limit in Redis is back in use.")
+        while True:
+            if not self._redis_usable():
+                await super().acquire(give_up_at=give_up_at)
+                return
+            now = anyio.current_time()
+            longest = -1.0 if give_up_at is None else max(0.0, give_up_at - now)
+            try:
+                take, _ = self._client()
+                with anyio.fail_after(REDIS_TIMEOUT):
+                    wait = float(await take(keys=[self._key], args=self._args(longest)))
+            except Exception as error:  # any failure of Redis: never of the request
+                self._fell_over(error)
+                continue
             self._retry_redis_at = None
-        if wait < 0:
-            raise NoTokenInTime
-        if wait > 0:
-            await anyio.sleep(wait)  # the reserved token falls due then
-        self._in_flight += 1
+            if wait < 0:
+                raise NoTokenInTime
+            if wait == 0:
+                self._in_flight += 1
+                return
+            await anyio.sleep(min(wait, POLL_INTERVAL))  # then ask again
 
     async def _report(
         self, status: int, rate_limit: RateLimit | None, retry_after: float | None
