@@ -18,6 +18,14 @@ full again, in whole seconds rounded up, so ``(limit - remaining - 1) / (reset -
 understates the true rate (the one token covers ``Remaining`` being rounded down). The
 bucket paces to the highest such rate seen (the window is then ``limit`` over it), from
 answers whose deficit is large enough for that one token to be a small part of it.
+
+And the client's share of the key: a 429 that this bucket did not foresee means others
+spend the key too, so the bucket's refill rate is cut to half (once a second at most) and
+grows back by 1% per answer. Clients sharing a key this way converge on equal shares, as
+TCP's congestion control does, and a client alone keeps its whole share. It is no exact
+count of the others: a fleet of known size does better with
+``RateLimiter(limit=120 // processes)``, and a fleet of any size with
+:class:`~tokportal_async.RedisRateLimiter`.
 """
 
 from __future__ import annotations
@@ -33,6 +41,35 @@ from ._models import RateLimit
 from ._validation import check_positive_seconds
 
 __all__ = ["NoTokenInTime", "RateLimiter"]
+
+#: The smallest share of a key's refill a client slows to (1/64: a fleet of 64).
+MIN_SHARE = 1 / 64
+#: How a client's share moves: cut by this factor on a 429 it meets (others spend the
+#: key too), and grown by this much per answer that took a token. Multiplicative cuts and
+#: additive growth make clients that share a key converge on equal shares, as TCP's
+#: congestion control does.
+SHARE_CUT = 0.5
+SHARE_GROWTH = 0.01
+#: Seconds after a cut during which further 429s do not cut again: those requests were
+#: already on their way when the first one told.
+SHARE_CUT_HOLD = 1.0
+
+
+class _Share:
+    """This client's share of the key's refill: 1 alone, less while others spend it too."""
+
+    def __init__(self) -> None:
+        self.share = 1.0
+        self._cut_at: float | None = None
+
+    def observe(self, *, limited: bool, now: float) -> None:
+        """Take in one answer: a 429 (``limited``) cuts the share, any other grows it."""
+        if not limited:
+            self.share = min(1.0, self.share + SHARE_GROWTH)
+        elif self._cut_at is None or now - self._cut_at >= SHARE_CUT_HOLD:
+            self.share = max(MIN_SHARE, self.share * SHARE_CUT)
+            self._cut_at = now
+
 
 #: The smallest deficit, as a share of the limit, that the refill rate is learned from:
 #: ``Remaining`` is rounded down by up to one token, under 10% of a tenth of the bucket.
@@ -70,6 +107,8 @@ class RateLimiter:
         self._wall_clock = wall_clock
         #: The refill rate learned from X-RateLimit-Reset (tokens a second), if any yet.
         self._learned_rate: float | None = None
+        #: This client's share of the key, when other clients spend it too.
+        self._share = _Share()
         self._capacity = float(limit)
         self._tokens = float(limit)
         self._refilled_at: float | None = None
@@ -107,12 +146,26 @@ class RateLimiter:
         return self._capacity / self._rate()
 
     @property
+    def share(self) -> float:
+        """This client's estimated share of the key's budget: 1 while it spends alone.
+
+        Without a shared bucket, a client sees others spend its key only through the
+        server's ``X-RateLimit-Remaining`` falling faster than its own spending; it then
+        slows to its share, and speeds up again when the others stop.
+        """
+        return self._share.share
+
+    @property
     def pacing(self) -> bool:
         """False once the server showed it has no limit (until it shows one again)."""
         return self._server_limits is not False
 
-    def _rate(self) -> float:
+    def _key_rate(self) -> float:
+        """How fast the key's bucket refills, for all its users together."""
         return self._learned_rate or self._capacity / self._window
+
+    def _rate(self) -> float:
+        return self._key_rate() * self._share.share
 
     def _learn_rate(self, rate_limit: RateLimit) -> None:
         """Raise the refill rate to what ``X-RateLimit-Reset`` proves, at least."""
@@ -225,6 +278,7 @@ class RateLimiter:
                 self._learned_rate = None  # a new budget: its rate is learned afresh
             self._capacity = float(max(1, rate_limit.limit))
             self._learn_rate(rate_limit)
+            self._share.observe(limited=status == 429, now=now)
             # The server's count, less what we sent that it has not counted yet, can only
             # lower our estimate: answers overtake each other on the way back, and an older
             # answer's higher Remaining must not hand out tokens the server no longer has.

@@ -1,4 +1,5 @@
-"""One key's budget shared through a real Redis, by clients and processes alike."""
+"""Many processes, one key: a budget shared through a real Redis, or, without it, each
+client slowing to its share when it meets the others."""
 
 from __future__ import annotations
 
@@ -190,3 +191,40 @@ def test_the_cli_shares_the_budget_through_redis(redis_url: str) -> None:
             await client.aclose()
 
     assert anyio.run(buckets)  # the run took its token from the shared bucket
+
+
+def _process_alone(base_url: str, api_key: str, ids: list[str]) -> tuple[int, float]:
+    """One process of a fleet without Redis: its own bucket, slowing to its share."""
+
+    async def run() -> tuple[int, float]:
+        async with AsyncTokPortal(api_key, base_url=base_url) as tp:
+            results = await tp.accounts.get_many(ids, concurrency=10, return_exceptions=True)
+            assert tp.rate_limiter is not None
+            return sum(isinstance(r, TokPortalError) for r in results), tp.rate_limiter.share
+
+    return anyio.run(run)
+
+
+def test_processes_without_redis_slow_to_their_share() -> None:
+    with serve_in_thread(accounts=160, rate_limit=40, rate_window=2) as sandbox:
+        ids = [a["id"] for a in sandbox.state.accounts]
+        with multiprocessing.get_context("spawn").Pool(4) as pool:
+            outcomes = pool.starmap(
+                _process_alone, [(sandbox.base_url, sandbox.api_key, ids[n::4]) for n in range(4)]
+            )
+        assert sandbox.state.rate_limiter is not None
+        rejected = sandbox.state.rate_limiter.rejected
+    assert [failed for failed, _share in outcomes] == [0, 0, 0, 0]
+    assert rejected > 0  # they did meet each other...
+    assert any(share < 1 for _failed, share in outcomes)  # ...and slowed down for it
+
+
+async def test_a_client_alone_keeps_its_whole_share() -> None:
+    async with (
+        Sandbox(accounts=5, rate_limit=20, rate_window=1) as sandbox,
+        AsyncTokPortal(sandbox.api_key, base_url=sandbox.base_url) as tp,
+    ):
+        for _ in range(30):
+            await tp.accounts.list(per_page=1)
+        assert tp.rate_limiter is not None
+        assert tp.rate_limiter.share == 1.0
