@@ -44,6 +44,12 @@ def _job(base_url: str, api_key: str, ids: list[str], redis_url: str | None) -> 
 
 
 def _row(processes: int, requests: int, redis_url: str | None) -> tuple[int, int, float]:
+    if redis_url:
+        # Every row's sandbox has the same key: start from a fresh shared bucket, not from
+        # the one the previous row left drained.
+        import redis
+
+        redis.Redis.from_url(redis_url).flushall()
     with serve_in_thread(accounts=requests, rate_limit=LIMIT, rate_window=WINDOW) as sandbox:
         ids = [a["id"] for a in sandbox.state.accounts]
         shares = [ids[n::processes] for n in range(processes)]
