@@ -25,8 +25,6 @@ from ._constants import (
     ORDERED_WINDOW_FACTOR,
 )
 from ._errors import (
-    UNCERTAIN_OUTCOME,
-    ServerError,
     TokPortalError,
     VerificationCodeNotFoundError,
 )
@@ -596,11 +594,7 @@ class AsyncAccounts:
         # No Idempotency-Key, ever: TokPortal rejects it on secret-bearing calls. And no
         # retry once the request may have reached the server (see RetryMode).
         response = await self._client._request("POST", path, json=body, mode=RetryMode.UNSENT_ONLY)
-        try:
-            return decode_data(response, model, identity=("account_id", account_id))
-        except ServerError as exc:
-            # A 5xx may come after the secret was revealed and credits debited.
-            raise exc._with_message(f"{exc.message}; {UNCERTAIN_OUTCOME}") from exc
+        return decode_data(response, model, identity=("account_id", account_id))
 
     async def wait_for_verification_code(
         self,

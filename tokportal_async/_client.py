@@ -22,7 +22,6 @@ from ._constants import (
     DEFAULT_TIMEOUT,
     KNOWN_API_VERSION,
 )
-from ._errors import UNCERTAIN_OUTCOME, ServerError
 from ._models import RateLimit
 from ._query import query
 from ._rate_limit import RateLimiter
@@ -245,11 +244,7 @@ class AsyncTokPortal:
         )
         if response.ok:
             return APIResponse(response)
-        error = error_for(response)
-        if isinstance(error, ServerError) and mode is RetryMode.UNSENT_ONLY:
-            # A 5xx may come after the operation took effect.
-            raise error._with_message(f"{error.message}; {UNCERTAIN_OUTCOME}")
-        raise error
+        raise error_for(response)
 
     async def _request(
         self,

@@ -147,6 +147,9 @@ async def send_with_retries(
             last, request_id, reason = error, None, type(error).__name__
         else:
             if not _status_is_retryable(mode, response.status):
+                if mode is RetryMode.UNSENT_ONLY and response.status >= 500:
+                    # A 5xx may come after a call with effects took them.
+                    return attrs.evolve(response, retry_note=UNCERTAIN_OUTCOME)
                 return response
             retry_after = retry_after_of(response)
             if retry_after is not None and retry_after > policy.retry_after_cap:
