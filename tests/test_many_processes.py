@@ -8,7 +8,7 @@ import logging
 import multiprocessing
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ import pytest
 import redis.asyncio
 
 from tokportal_async import AsyncTokPortal, RedisRateLimiter, TokPortalError
+from tokportal_async._redis_rate_limit import OBSERVE_SCRIPT, TAKE_SCRIPT
 from tokportal_async.sandbox import Sandbox, serve_in_thread
 
 from .redis_server import redis_server
@@ -228,3 +229,72 @@ async def test_a_client_alone_keeps_its_whole_share() -> None:
             await tp.accounts.list(per_page=1)
         assert tp.rate_limiter is not None
         assert tp.rate_limiter.share == 1.0
+
+
+class _Bucket:
+    """The shared bucket's two scripts, run directly against Redis: what each answer does."""
+
+    KEY = "tokportal:rate-limit:test"
+
+    def __init__(self, client: redis.asyncio.Redis) -> None:
+        self._client = client
+        self._take = client.register_script(TAKE_SCRIPT)
+        self._observe = client.register_script(OBSERVE_SCRIPT)
+
+    async def take(self) -> list[bytes]:
+        return list(await self._take(keys=[self.KEY], args=[10, 10.0, -1, 600]))
+
+    async def observe(
+        self, *, limit: int = 10, remaining: int, learned: float = -1.0, grant: Any = (-1, -1)
+    ) -> None:
+        args = [10, 10.0, -1, 600, limit, remaining, learned, -1, *grant]
+        await self._observe(keys=[self.KEY], args=args)
+
+    async def field(self, name: str) -> float:
+        return float(await self._client.hget(self.KEY, name))  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def bucket(fresh_redis: str) -> AsyncIterator[_Bucket]:
+    client = redis.asyncio.Redis.from_url(fresh_redis)
+    try:
+        probe = _Bucket(client)
+        await probe.take()  # the probe...
+        await probe.observe(remaining=10, learned=10.0)  # ...and the first answer: heard
+        yield probe
+    finally:
+        await client.aclose()
+
+
+async def test_an_answer_keeps_the_refill_since_its_grant(bucket: _Bucket) -> None:
+    granted = await bucket.take()
+    assert granted[0] == b"0"
+    # Its answer says the server had nothing left then; a second has passed since the
+    # grant (a slow round trip) and nobody else took a token: the server refilled since,
+    # and so does the shared bucket. Capping at the bare Remaining would empty it.
+    long_ago = (int(granted[1]), float(granted[2]) - 1.0)
+    await bucket.observe(remaining=0, grant=long_ago)
+    assert await bucket.field("tokens") >= 8
+
+
+async def test_tokens_granted_since_are_not_counted_as_refill(bucket: _Bucket) -> None:
+    granted = await bucket.take()
+    for _ in range(8):
+        await bucket.take()  # others spent what refilled since
+    long_ago = (int(granted[1]), float(granted[2]) - 0.5)  # five tokens' refill
+    await bucket.observe(remaining=0, grant=long_ago)
+    assert await bucket.field("tokens") <= 0
+
+
+async def test_an_answer_without_its_grant_caps_at_remaining(bucket: _Bucket) -> None:
+    await bucket.take()
+    await bucket.observe(remaining=3)
+    assert await bucket.field("tokens") <= 3
+
+
+async def test_the_highest_learned_rate_wins_until_the_budget_changes(bucket: _Bucket) -> None:
+    await bucket.observe(remaining=5, learned=12.0)
+    await bucket.observe(remaining=5, learned=9.0)  # a client that learned less, later
+    assert await bucket.field("rate") == 12.0
+    await bucket.observe(limit=20, remaining=5, learned=2.0)  # a new budget: learned afresh
+    assert await bucket.field("rate") == 2.0

@@ -24,7 +24,7 @@ from ._constants import (
 )
 from ._models import RateLimit
 from ._query import query
-from ._rate_limit import RateLimiter
+from ._rate_limit import Grant, RateLimiter
 from ._response import RawResponse, error_for, rate_limit_of, retry_after_of
 from ._retry import RetryMode, RetryPolicy, send_with_retries
 from ._settings import resolve_api_key, resolve_base_url, resolve_timeout
@@ -259,9 +259,12 @@ class AsyncTokPortal:
         transport = self._transport
         limiter = self._rate_limiter
 
+        grant: Grant | None = None  # what the limiter handed out with this attempt's token
+
         async def pace(give_up_at: float | None) -> None:
+            nonlocal grant
             if limiter is not None:
-                await limiter.acquire(give_up_at=give_up_at)
+                grant = await limiter._acquire(give_up_at=give_up_at)
 
         async def send() -> RawResponse:
             try:
@@ -280,7 +283,7 @@ class AsyncTokPortal:
             if limiter is not None:
                 limiter.release(status=response.status, rate_limit=rate_limit)
                 retry_after = retry_after_of(response) if response.status == 429 else None
-                await limiter._report(response.status, rate_limit, retry_after)
+                await limiter._report(response.status, rate_limit, retry_after, grant)
             if logger.isEnabledFor(logging.DEBUG):  # escaping costs a little per request
                 logger.debug(
                     "%s %s: HTTP %d (request id %s)",

@@ -40,7 +40,7 @@ from ._fork import follow_forks
 from ._models import RateLimit
 from ._validation import check_positive_seconds
 
-__all__ = ["NoTokenInTime", "RateLimiter"]
+__all__ = ["Grant", "NoTokenInTime", "RateLimiter"]
 
 #: The smallest share of a key's refill a client slows to (1/64: a fleet of 64).
 MIN_SHARE = 1 / 64
@@ -74,6 +74,11 @@ class _Share:
 #: The smallest deficit, as a share of the limit, that the refill rate is learned from:
 #: ``Remaining`` is rounded down by up to one token, under 10% of a tenth of the bucket.
 LEARNING_DEFICIT = 0.1
+
+
+#: What a shared bucket handed out with a token, for the report of its answer to refer to:
+#: how many tokens it had granted by then, and when (its own clock).
+Grant = tuple[int, float]
 
 
 class NoTokenInTime(Exception):
@@ -251,11 +256,20 @@ class RateLimiter:
         if scope.cancelled_caught:
             raise NoTokenInTime
 
+    async def _acquire(self, *, give_up_at: float | None = None) -> Grant | None:
+        """:meth:`acquire`, returning the grant a shared bucket's report refers to."""
+        await self.acquire(give_up_at=give_up_at)
+        return None
+
     def _bind(self, api_key: str) -> None:
         """Hear which key the bucket paces (a shared bucket is per key)."""
 
     async def _report(
-        self, status: int, rate_limit: RateLimit | None, retry_after: float | None
+        self,
+        status: int,
+        rate_limit: RateLimit | None,
+        retry_after: float | None,
+        grant: Grant | None = None,
     ) -> None:
         """After :meth:`release`: tell a shared bucket what the server said (none here)."""
 

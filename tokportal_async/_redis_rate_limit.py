@@ -17,7 +17,8 @@ becomes the bucket's level), and only then bursts, instead of sending the docume
 120 into a budget that may be smaller.
 
 What the server says still wins, for everyone: its ``X-RateLimit-Limit`` sets the size,
-a ``Remaining`` below the shared level lowers it, the refill rate learned from
+a ``Remaining`` below the shared level lowers it (allowing for what refilled since the
+request's token was granted), the highest refill rate any client learned from
 ``X-RateLimit-Reset`` is shared, and a 429 empties the bucket until its ``Retry-After``.
 
 If Redis cannot be reached or errs, pacing falls back to this process's own bucket (which
@@ -38,7 +39,7 @@ import anyio
 from ._constants import DOCUMENTED_RATE_LIMIT, DOCUMENTED_RATE_WINDOW
 from ._fork import set_aside
 from ._models import RateLimit
-from ._rate_limit import NoTokenInTime, RateLimiter
+from ._rate_limit import Grant, NoTokenInTime, RateLimiter
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis as AsyncRedis
@@ -63,48 +64,84 @@ BUCKET_TTL = 86_400
 _REFILL = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local b = redis.call('HMGET', KEYS[1], 'tokens', 'at', 'capacity', 'rate')
+local b = redis.call('HMGET', KEYS[1], 'tokens', 'at', 'capacity', 'rate', 'granted')
 local capacity = tonumber(b[3]) or tonumber(ARGV[1])
 local rate = tonumber(b[4]) or tonumber(ARGV[2])
 local tokens = tonumber(b[1]) or 1  -- a new bucket: one probe until the server speaks
 local at = tonumber(b[2]) or now
+local granted = tonumber(b[5]) or 0
 tokens = math.min(capacity, tokens + math.max(0, now - at) * rate)
 """
 _SAVE = """
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now),
-           'capacity', tostring(capacity), 'rate', tostring(rate))
+           'capacity', tostring(capacity), 'rate', tostring(rate),
+           'granted', tostring(granted))
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
 """
 #: ARGV: default capacity, default rate, the longest wait accepted (-1: any), TTL.
-#: Takes a token and returns 0; or returns the seconds until one is due (taking nothing),
-#: or -1 when that is longer than the caller can wait.
+#: Takes a token and returns {0, how many tokens the bucket has granted, Redis time}: the
+#: grant, which the answer's report refers to. Or returns {the seconds until a token is
+#: due} (taking nothing), or {-1} when that is longer than the caller can wait.
 TAKE_SCRIPT = (
     _REFILL
     + """
 local wait = 0
-if tokens >= 1 then tokens = tokens - 1 else wait = (1 - tokens) / rate end
+if tokens >= 1 then
+  tokens = tokens - 1
+  granted = granted + 1
+else
+  wait = (1 - tokens) / rate
+end
 """
     + _SAVE
     + """
 local longest = tonumber(ARGV[3])
-if longest >= 0 and wait > longest then return '-1' end
-return tostring(wait)"""
+if longest >= 0 and wait > longest then return {'-1'} end
+if wait > 0 then return {tostring(wait)} end
+return {'0', tostring(granted), tostring(now)}"""
 )
 #: ARGV: default capacity, default rate, unused, TTL, then the server's limit (or -1),
-#: its remaining (or -1), a learned rate (or -1), and seconds a 429 asked to wait (or -1).
+#: its remaining (or -1), a learned rate (or -1), seconds a 429 asked to wait (or -1), and
+#: the grant the answered request was sent on (its count and Redis time; or -1, -1).
+#:
+#: ``Remaining`` is the server's level when the request reached it, rounded down. By the
+#: time the answer is reported, the server has refilled since: the cap adds what has
+#: refilled since the grant that no later grant has spent. Capping at the bare
+#: ``Remaining`` would throw away the refill of every round trip, on every answer, and a
+#: busy fleet whose answers come back slowly would run well below the budget. (Later
+#: grants are not subtracted from ``Remaining`` itself: the server may have counted some
+#: of them already, and during a burst that would count them twice.)
 OBSERVE_SCRIPT = (
     _REFILL
     + """
 local limit, remaining = tonumber(ARGV[5]), tonumber(ARGV[6])
 local learned, drain = tonumber(ARGV[7]), tonumber(ARGV[8])
-if limit >= 1 then capacity = limit end
-if learned > 0 then rate = learned end
+local sent_granted, sent_at = tonumber(ARGV[9]), tonumber(ARGV[10])
+if limit >= 1 and limit ~= capacity then
+  capacity = limit  -- a new budget: its rate is learned afresh
+  redis.call('HDEL', KEYS[1], 'learned')
+end
+if learned > 0 then
+  -- Each client's learned rate is a lower bound of the true one: the highest of them all
+  -- is the best; until the first, the documented default only holds the place.
+  if redis.call('HEXISTS', KEYS[1], 'learned') == 0 then
+    rate = learned
+    redis.call('HSET', KEYS[1], 'learned', '1')
+  else
+    rate = math.max(rate, learned)
+  end
+end
 if remaining >= 0 then
   if redis.call('HEXISTS', KEYS[1], 'heard') == 0 then
     tokens = remaining  -- the first answer: the server's own count, past the probe
     redis.call('HSET', KEYS[1], 'heard', '1')
   else
-    tokens = math.min(tokens, remaining)  -- others outside this bucket spend too
+    local ceiling = remaining  -- others outside this bucket spend too
+    if sent_granted >= 0 and sent_granted <= granted then
+      local unspent = math.max(0, now - sent_at) * rate - (granted - sent_granted)
+      ceiling = remaining + math.max(0, unspent)
+    end
+    tokens = math.min(tokens, ceiling)
   end
 end
 if drain >= 0 then tokens = math.min(tokens, 1 - drain * rate, 0) end
@@ -112,6 +149,13 @@ if drain >= 0 then tokens = math.min(tokens, 1 - drain * rate, 0) end
     + _SAVE
     + "return 'ok'"
 )
+
+
+def _grant_of(answer: Any) -> Grant | None:
+    try:
+        return (int(answer[1]), float(answer[2]))
+    except (IndexError, TypeError, ValueError):
+        return None  # a script of another version: report without the projection
 
 
 def bucket_key(namespace: str, api_key: str) -> str:
@@ -212,16 +256,20 @@ class RedisRateLimiter(RateLimiter):
 
         Falls back to the in-process bucket while Redis is out of reach.
         """
+        await self._acquire(give_up_at=give_up_at)
+
+    async def _acquire(self, *, give_up_at: float | None = None) -> Grant | None:
         while True:
             if not self._redis_usable():
                 await super().acquire(give_up_at=give_up_at)
-                return
+                return None
             now = anyio.current_time()
             longest = -1.0 if give_up_at is None else max(0.0, give_up_at - now)
             try:
                 take, _ = self._client()
                 with anyio.fail_after(REDIS_TIMEOUT):
-                    wait = float(await take(keys=[self._key], args=self._args(longest)))
+                    answer = await take(keys=[self._key], args=self._args(longest))
+                wait = float(answer[0])
             except Exception as error:  # any failure of Redis: never of the request
                 self._fell_over(error)
                 continue
@@ -230,11 +278,15 @@ class RedisRateLimiter(RateLimiter):
                 raise NoTokenInTime
             if wait == 0:
                 self._in_flight += 1
-                return
+                return _grant_of(answer)
             await anyio.sleep(min(wait, POLL_INTERVAL))  # then ask again
 
     async def _report(
-        self, status: int, rate_limit: RateLimit | None, retry_after: float | None
+        self,
+        status: int,
+        rate_limit: RateLimit | None,
+        retry_after: float | None,
+        grant: Grant | None = None,
     ) -> None:
         """Tell the shared bucket what the server said: for every process, not just this."""
         if not self._redis_usable() or (rate_limit is None and status != 429):
@@ -244,6 +296,7 @@ class RedisRateLimiter(RateLimiter):
             rate_limit.remaining if rate_limit else -1,
             self._learned_rate or -1,
             (retry_after or 0.0) if status == 429 else -1,
+            *(grant or (-1, -1)),
         ]
         try:
             _, observe = self._client()
