@@ -9,17 +9,20 @@ nox.options.sessions = ["lint", "typecheck", "tests"]
 nox.options.error_on_missing_interpreters = True
 
 PYTHON = "3.11"
-RUFF = "ruff==0.17.6"
-MYPY = "mypy==2.4.1"
 LINTED = ["tokportal_async", "tests", "examples", "benchmarks", "noxfile.py"]
-#: What the benchmarks compare against, beyond the SDK's own extras.
-BENCH_DEPS = ["httpx>=0.28", "tokportal==0.1.0", "trustme>=1.2"]
+#: The development dependencies, as pyproject.toml's [dependency-groups] (PEP 735) list them.
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+
+
+def group(name: str) -> list[str]:
+    """The requirements of one dependency group, its included groups resolved."""
+    return list(nox.project.dependency_groups(PYPROJECT, name))
 
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     """Ruff's rules and its formatter, checked, not applied; and the facade is not stale."""
-    session.install(RUFF, "-e", ".")
+    session.install(*group("lint"), "-e", ".")
     session.run("ruff", "check", *LINTED)
     session.run("ruff", "format", "--check", *LINTED)
     session.run("python", "-m", "tokportal_async._codegen", "--check")
@@ -28,7 +31,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on the package, the examples users copy from, tests and benchmarks."""
-    session.install(MYPY, "-e", ".[tests,speed]", *BENCH_DEPS)
+    session.install(*group("typecheck"), "-e", ".[speed,redis,cli]")
     session.run("mypy", "--strict", "tokportal_async", "examples", "tests", "benchmarks")
 
 
@@ -39,7 +42,7 @@ def bench(session: nox.Session) -> None:
     About eight minutes on two cores; ``nox -s bench -- quick`` leaves out the 40-second
     serial runs. Results and their reading: benchmarks/README.md.
     """
-    session.install("-e", ".[speed,redis]", *BENCH_DEPS)
+    session.install(*group("bench"), "-e", ".[speed,redis]")
     quick = "quick" in session.posargs
     session.run("python", "-m", "benchmarks.requests")
     session.run("python", "-m", "benchmarks.requests", "--tls")
@@ -55,5 +58,5 @@ def bench(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """The test suite, warnings as errors, against the sandbox over loopback."""
-    session.install("-e", ".[tests]")
+    session.install(*group("tests"), "-e", ".")
     session.run("pytest", *session.posargs)

@@ -50,7 +50,7 @@ def client(request: pytest.FixtureRequest, sandbox: Sandbox) -> Iterator[Driver]
 
 
 def sample(name: str) -> bytes:
-    """A response body from the seed, verbatim."""
+    """A response body from the original Accounts page, verbatim."""
     return (SAMPLES / f"{name}.json").read_bytes()
 
 

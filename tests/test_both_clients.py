@@ -69,7 +69,7 @@ def test_get_on_the_seed_profile_includes_credentials(kind: str) -> None:
             detail = driver.call("get", record["id"])
             assert detail.credentials is not None
             assert detail.credentials.password == record["credentials"]["password"]
-            assert detail.banned is None  # the seed page has no bans
+            assert detail.banned is None  # the original page has no bans
         finally:
             driver.close()
 

@@ -10,9 +10,11 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tokportal_async._install import hint_for
 from tokportal_async.sandbox import Sandbox, SandboxState, serve_in_thread
 
 from .scripted import refused_base_url
@@ -271,7 +273,38 @@ def test_without_the_extra_it_says_how_to_install_it() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
     )
     assert result.returncode == 2
-    assert "pip install 'tokportal-async[cli]'" in result.stderr
+    # Installed from this clone (it is not on PyPI): the hint names the clone.
+    root = Path(__file__).resolve().parent.parent
+    assert f'{root}[cli]"' in result.stderr
+    assert "pip install" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("origin", "hint"),
+    [
+        (None, 'pip install "tokportal-async[cli]"'),
+        (
+            {"url": "file:///home/me/tokportal%20async", "dir_info": {}},
+            'pip install "/home/me/tokportal async[cli]"',
+        ),
+        (
+            {"url": "file:///src/tp", "dir_info": {"editable": True}},
+            'pip install -e "/src/tp[cli]"',
+        ),
+        (
+            {"url": "https://example.com/tp.git", "vcs_info": {"vcs": "git", "commit_id": "ab12"}},
+            'pip install "tokportal-async[cli] @ git+https://example.com/tp.git@ab12"',
+        ),
+        (
+            {"url": "https://example.com/tp-0.1.0.tar.gz", "archive_info": {}},
+            'pip install "tokportal-async[cli] @ https://example.com/tp-0.1.0.tar.gz"',
+        ),
+    ],
+)
+def test_the_install_hint_names_where_the_package_came_from(
+    origin: dict[str, Any] | None, hint: str
+) -> None:
+    assert hint_for("cli", origin) == hint
 
 
 def test_sandbox_command_serves_until_stopped() -> None:

@@ -1,6 +1,6 @@
 """The fast decoding path never accepts what the detailed cattrs converter refuses.
 
-For every field of the seed's examples (and of live answers the sandbox serves), each
+For every field of the original page's examples (and of live answers the sandbox serves), each
 wrong-typed replacement is tried: where the fast path builds a model, the detailed
 converter must build the very same model; where it refuses, it refuses with
 ``FastPathMiss`` and nothing else, and the public ``structure`` then says exactly what the

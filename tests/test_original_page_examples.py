@@ -1,4 +1,4 @@
-"""The seed's example responses, verbatim, parse into the models field for field."""
+"""The original Accounts page's examples, verbatim, parse into the models field for field."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Verification codes: the seed's flow, waiting for one, and the live API's policy flow.
+"""Verification codes: the original page's flow, waiting for one, and the live API's policy flow.
 
 The code's own flow (trigger, email, cache, waiting) is the seed profile's; the policy
 around it is the live profile's (see also ``test_policy.py``).

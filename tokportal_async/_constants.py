@@ -65,7 +65,7 @@ DEFAULT_CONCURRENCY: Final = 10
 #: detail is about a kilobyte).
 ORDERED_WINDOW_FACTOR: Final = 8
 
-#: The seed's advice for VERIFICATION_CODE_NOT_FOUND: "wait 5-10 seconds and retry".
+#: The original page's advice for VERIFICATION_CODE_NOT_FOUND: "wait 5-10 seconds and retry".
 DEFAULT_CODE_WAIT_TIMEOUT: Final = 60.0
 DEFAULT_CODE_POLL_INTERVAL: Final = 5.0
 

@@ -180,7 +180,7 @@ class RedisRateLimiter(RateLimiter):
         window: seconds over which ``limit`` refills until ``X-RateLimit-Reset`` shows it.
         namespace: the prefix of the Redis key.
 
-    Needs the ``redis`` extra: ``pip install "tokportal-async[redis]"``.
+    Needs the ``redis`` extra (from a clone: ``pip install ".[redis]"``).
     """
 
     def __init__(
@@ -195,9 +195,10 @@ class RedisRateLimiter(RateLimiter):
         try:
             import redis.asyncio as _available  # noqa: F401 - only: is the extra there?
         except ImportError:
-            raise ImportError(
-                'RedisRateLimiter needs the redis extra: pip install "tokportal-async[redis]"'
-            ) from None
+            from ._install import install_hint
+
+            hint = install_hint("redis")
+            raise ImportError(f"RedisRateLimiter needs the redis extra: {hint}") from None
         if not isinstance(redis, str) and not hasattr(redis, "register_script"):
             raise ValueError(f"redis must be a redis.asyncio.Redis or a URL, got {redis!r}")
         if not isinstance(namespace, str) or not namespace.strip():

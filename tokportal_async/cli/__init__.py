@@ -1,4 +1,4 @@
-"""The ``tokportal-async`` command line (``pip install "tokportal-async[cli]"``).
+"""The ``tokportal-async`` command line (the ``cli`` extra: ``pip install ".[cli]"``).
 
 The command is installed with the package, but its parser (click) comes with the ``cli``
 extra, so that the SDK itself keeps its five runtime dependencies. Without the extra, the
@@ -22,10 +22,10 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError as exc:
         if exc.name != "click":
             raise
-        print(
-            "tokportal-async: the command line needs its extra: pip install 'tokportal-async[cli]'",
-            file=sys.stderr,
-        )
+        from .._install import install_hint
+
+        hint = install_hint("cli")
+        print(f"tokportal-async: the command line needs its extra: {hint}", file=sys.stderr)
         return MISSING_EXTRA
     return run(argv)
 

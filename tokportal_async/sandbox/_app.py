@@ -14,7 +14,7 @@ import functools
 import json
 import math
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from datetime import datetime
 from typing import Any
 
@@ -46,7 +46,6 @@ _LIST_FIELDS = (
     "country", "link_in_bio", "profile_url", "tokmail_email", "created_at", "updated_at",
 )  # fmt: skip
 _PLATFORMS = frozenset({"tiktok", "instagram", "youtube"})
-_BUNDLE_STATUSES = frozenset(LIVE_BUNDLE_STATUSES)
 #: The headers the live API adds to every answer.
 _LIVE_HEADERS = {"X-TokPortal-API-Version": "2026-05-25", "X-TokPortal-API-Stability": "stable"}
 _DEFAULT_PER_PAGE = 25
@@ -214,7 +213,7 @@ def _int_param(request: web.Request, name: str, default: int, low: int, high: in
     return value
 
 
-def _choice_param(request: web.Request, name: str, allowed: frozenset[str]) -> str | None:
+def _choice_param(request: web.Request, name: str, allowed: Collection[str]) -> str | None:
     raw = request.query.get(name)
     if raw is not None and raw not in allowed:
         raise _Refusal(
@@ -286,7 +285,7 @@ async def list_accounts(request: web.Request) -> web.Response:
     """``GET /accounts``: filters ``platform``, ``country``, ``banned``; paginated."""
     state = _state(request)
     platform = _choice_param(request, "platform", _PLATFORMS)
-    banned = _choice_param(request, "banned", frozenset({"true", "false"}))
+    banned = _choice_param(request, "banned", ("true", "false"))
     country = request.query.get("country")
     matching = [
         account
@@ -302,7 +301,7 @@ async def get_account(request: web.Request) -> web.Response:
     """``GET /accounts/:id``: the listing's fields plus the detail fields.
 
     Live: metadata only ("ordinary account tools never return passwords or codes").
-    Seed: with ``credentials`` and ``last_verification_code``.
+    The original page (the seed profile): with ``credentials`` and ``last_verification_code``.
     """
     state = _state(request)
     account = _owned_account(request)
@@ -318,7 +317,7 @@ async def get_account(request: web.Request) -> web.Response:
 async def list_bundles(request: web.Request) -> web.Response:
     """``GET /accounts/:id/bundles``: filter ``status``; paginated."""
     account = _owned_account(request)
-    status = _choice_param(request, "status", _BUNDLE_STATUSES)
+    status = _choice_param(request, "status", LIVE_BUNDLE_STATUSES)
     bundles = _state(request).bundles(account["id"])
     matching = [b for b in bundles if status is None or b["status"] == status]
     return _paginate(request, matching, dict)
@@ -449,9 +448,9 @@ async def list_bans(request: web.Request) -> web.Response:
     """``GET /account-bans`` (live): filters, a ``since`` watermark, optional screenshots."""
     state = _state(request)
     _live_only(state)
-    status = _choice_param(request, "status", frozenset(BAN_STATUSES))
-    resolution = _choice_param(request, "resolution", frozenset(BAN_RESOLUTIONS))
-    screenshots = _choice_param(request, "include_screenshots", frozenset({"true", "false"}))
+    status = _choice_param(request, "status", BAN_STATUSES)
+    resolution = _choice_param(request, "resolution", BAN_RESOLUTIONS)
+    screenshots = _choice_param(request, "include_screenshots", ("true", "false"))
     account_id = request.query.get("account_id")
     since = _since_param(request)
     owned = {account["id"] for account in _accounts_of(request)}

@@ -47,7 +47,7 @@ _BIOS = (
     "",
 )
 #: Bundle statuses the original Accounts page knows, and those the live API adds.
-SEED_BUNDLE_STATUSES = (
+ORIGINAL_PAGE_BUNDLE_STATUSES = (
     "pending_setup",
     "published",
     "accepted",
@@ -56,7 +56,7 @@ SEED_BUNDLE_STATUSES = (
     "finalized",
     "published_priority",
 )
-LIVE_BUNDLE_STATUSES = (*SEED_BUNDLE_STATUSES, "draft", "cancelled")
+LIVE_BUNDLE_STATUSES = (*ORIGINAL_PAGE_BUNDLE_STATUSES, "draft", "cancelled")
 BAN_STATUSES = ("appeal_pending", "appeal_accepted", "appeal_refused", "no_appeal_banned")
 BAN_RESOLUTIONS = ("refund", "remake", "no_remake", "pending")
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
@@ -169,7 +169,7 @@ def generate_bundles(
     null titles, and no ``wants_deep_warming`` or ``wants_moderation`` (discontinued).
     """
     rng = random.Random(f"bundles-{seed}-{account['id']}")
-    statuses = LIVE_BUNDLE_STATUSES if live else SEED_BUNDLE_STATUSES
+    statuses = LIVE_BUNDLE_STATUSES if live else ORIGINAL_PAGE_BUNDLE_STATUSES
     created = datetime.fromisoformat(account["created_at"]) - timedelta(days=3)
     bundles = []
     for number in range(rng.randint(1, 6)):

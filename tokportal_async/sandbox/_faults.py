@@ -59,8 +59,3 @@ class FaultPlan:
         fault = rng.choice(self.kinds)
         self.injected[fault] += 1
         return fault
-
-    @property
-    def total_injected(self) -> int:
-        """How many faults were injected so far."""
-        return sum(self.injected.values())

@@ -31,7 +31,7 @@ Profile = Literal["live", "seed"]
 #: ``live``: the API as TokPortal serves it now. ``seed``: its original Accounts page.
 PROFILES: tuple[Profile, ...] = ("live", "seed")
 
-#: How long a triggered code takes to "arrive" by default: the seed says a few seconds.
+#: How long a triggered code takes to "arrive" by default: the original page says a few seconds.
 DEFAULT_CODE_DELAY = 3.0
 #: Accounts owned by another TokPortal user, so that 403s have something to point at.
 FOREIGN_ACCOUNTS = 5
