@@ -24,7 +24,8 @@ from cattrs.preconf.json import make_converter
 
 from tokportal_async import Account, Page
 from tokportal_async import _response as response_module
-from tokportal_async._response import RawResponse, decode_page
+from tokportal_async._raw import RawResponse
+from tokportal_async._response import decode_page
 from tokportal_async.sandbox._data import generate_accounts
 
 LIST_FIELDS = (

@@ -71,9 +71,49 @@ def test_list_all_as_json_lines_and_csv() -> None:
 
 def test_table_is_readable() -> None:
     result = cli("--sandbox", "accounts", "list", "--per-page", "3", "--format", "table")
-    header, *rows = result.stdout.splitlines()
+    header, *rows, where = result.stdout.splitlines()
     assert header.split() == ["ID", "PLATFORM", "USERNAME", "COUNTRY", "PROFILE_URL"]
     assert len(rows) == 3
+    assert where == "page 1 of 84, 250 in all"  # one page of many says so
+
+
+def test_an_empty_csv_still_has_its_header(sandbox: Sandbox) -> None:
+    account_id = sandbox.state.accounts[0]["id"]
+    result = cli(
+        *against(sandbox), "accounts", "bundles", account_id, "--status", "cancelled",
+        "--format", "csv",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    (header,) = result.stdout.splitlines()
+    assert header.split(",")[:3] == ["id", "status", "created_at"]
+    assert "videos.total" in header.split(",")
+
+
+def test_a_broken_pipe_exits_quietly() -> None:
+    # `| head -1`: the reader takes one line and leaves while the export still writes.
+    with subprocess.Popen(
+        [sys.executable, "-W", "error", "-m", "tokportal_async", "--sandbox", "accounts",
+         "export", "--format", "jsonl"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as process:  # fmt: skip
+        assert process.stdout is not None
+        assert process.stderr is not None
+        first = process.stdout.readline()
+        process.stdout.close()
+        errors = process.stderr.read()
+        assert process.wait(timeout=120) == 0
+    assert json.loads(first)["id"] == DEFAULT_DATA.accounts[0]["id"]
+    assert errors == b""
+
+
+def test_export_takes_the_filters_of_list(sandbox: Sandbox) -> None:
+    result = cli(*against(sandbox), "accounts", "export", "--platform", "instagram")
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    expected = [a["id"] for a in sandbox.state.accounts if a["platform"] == "instagram"]
+    assert [r["id"] for r in records] == expected
+    assert 0 < len(expected) < len(sandbox.state.accounts)
 
 
 def test_get_prints_metadata_without_credentials() -> None:
@@ -212,7 +252,7 @@ def test_not_found_is_one_line_with_code_and_request_id() -> None:
     assert result.returncode == 4
     assert result.stdout == ""
     (line,) = result.stderr.splitlines()
-    assert "SAVED_ACCOUNT_NOT_FOUND" in line
+    assert line.count("SAVED_ACCOUNT_NOT_FOUND") == 1  # said once
     assert "request id req_" in line
     verbose = cli("--sandbox", "--verbose", "accounts", "get", "no-such-account")
     assert verbose.returncode == 4
@@ -243,6 +283,15 @@ def test_rate_limited_exit_code() -> None:
         result = cli(*against(sandbox), "accounts", "list")
     assert result.returncode == 5
     assert "RATE_LIMIT_EXCEEDED" in result.stderr
+    assert "wait 3600s" in result.stderr  # what the server asked, before the error
+
+
+def test_an_unknown_endpoint_names_the_url_tried(sandbox: Sandbox) -> None:
+    base_url = sandbox.base_url.removesuffix("/api/ext")  # the usual mistake
+    result = cli("--api-key", sandbox.api_key, "--base-url", base_url, "accounts", "list")
+    assert result.returncode == 4
+    assert f"no endpoint at {base_url}/accounts" in result.stderr
+    assert "https://app.tokportal.com/api/ext" in result.stderr
 
 
 def test_network_failure_exit_code() -> None:

@@ -16,7 +16,8 @@ import pytest
 
 from tokportal_async import APIResponseValidationError
 from tokportal_async._json import stdlib_loads
-from tokportal_async._response import RawResponse, decode_json
+from tokportal_async._raw import RawResponse
+from tokportal_async._response import decode_json
 
 INPUTS = [
     b'{"a": [1, 2.5, "x", null, true, false]}',
@@ -71,7 +72,8 @@ def test_without_the_speed_extra_a_deep_body_is_a_validation_error() -> None:
     script = (
         "import sys; sys.modules['orjson'] = None\n"
         "from tokportal_async import APIResponseValidationError\n"
-        "from tokportal_async._response import RawResponse, decode_json\n"
+        "from tokportal_async._raw import RawResponse\n"
+        "from tokportal_async._response import decode_json\n"
         "import tokportal_async._json as j; assert j.loads is j.stdlib_loads\n"
         "try:\n"
         "    decode_json(RawResponse(status=200, headers={}, body=b'[' * 100_000))\n"

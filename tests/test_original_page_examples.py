@@ -15,7 +15,8 @@ from tokportal_async import (
     VerificationCode,
     VerificationCodeNotFoundError,
 )
-from tokportal_async._response import RawResponse, decode_data, decode_page, error_for
+from tokportal_async._raw import RawResponse
+from tokportal_async._response import decode_data, decode_page, error_for
 
 from .conftest import sample
 

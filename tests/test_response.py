@@ -29,8 +29,8 @@ from tokportal_async import (
     ServerError,
     TokPortalError,
 )
+from tokportal_async._raw import RawResponse
 from tokportal_async._response import (
-    RawResponse,
     decode_data,
     decode_page,
     error_for,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ._response import RawResponse, decode_json
+from ._raw import RawResponse
+from ._response import decode_json
 
 __all__ = ["APIResponse"]
 

@@ -25,7 +25,8 @@ from ._constants import (
 from ._models import RateLimit
 from ._query import query
 from ._rate_limit import Grant, RateLimiter
-from ._response import RawResponse, error_for, rate_limit_of, retry_after_of
+from ._raw import RawResponse
+from ._response import error_for, rate_limit_of, retry_after_of
 from ._retry import RetryMode, RetryPolicy, send_with_retries
 from ._settings import resolve_api_key, resolve_base_url, resolve_timeout
 from ._text import printable

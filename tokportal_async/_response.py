@@ -13,9 +13,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
-import attrs
-
-from ._constants import REQUEST_ID_HEADERS
+from ._constants import DEFAULT_BASE_URL
 from ._converter import DecodeError, structure
 from ._errors import (
     APIError,
@@ -34,13 +32,12 @@ from ._errors import (
 )
 from ._json import loads
 from ._models import Page, RateLimit
+from ._raw import RawResponse
 
 __all__ = [
-    "RawResponse",
     "decode_data",
     "decode_json",
     "decode_page",
-    "describe_oversized",
     "error_for",
     "parse_retry_after",
     "rate_limit_of",
@@ -68,34 +65,6 @@ _ERROR_BY_CODE: dict[str, type[APIError]] = {
 }
 
 
-@attrs.frozen(kw_only=True)
-class RawResponse:
-    """An HTTP answer, fully read: what every function of this module works on."""
-
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-    #: Why the retry policy stopped at this answer, said by the error it becomes.
-    retry_note: str | None = None
-
-    @property
-    def request_id(self) -> str | None:
-        """The request id support asks for: ``X-TokPortal-Request-ID``, else the fallbacks.
-
-        TokPortal's own clients fall back to ``x-request-id``, then ``request-id``.
-        """
-        for name in REQUEST_ID_HEADERS:
-            value = self.headers.get(name)
-            if value:
-                return value
-        return None
-
-    @property
-    def ok(self) -> bool:
-        """Whether the status is 2xx."""
-        return 200 <= self.status < 300
-
-
 def _describe_body(response: RawResponse) -> str:
     if not response.body.strip():
         return "an empty body"
@@ -112,20 +81,6 @@ def _check_identity(response: RawResponse, data: Any, field: str, expected: str)
         status=response.status,
         request_id=response.request_id,
         errors=(f"expected {expected!r} @ $.data.{field}",),
-    )
-
-
-def describe_oversized(
-    status: int, headers: Mapping[str, str], size: int, limit: int
-) -> APIResponseValidationError:
-    """The error for a body past ``max_response_bytes`` (announced or as it arrived)."""
-    raw = RawResponse(status=status, headers=headers, body=b"")
-    return APIResponseValidationError(
-        f"TokPortal answered HTTP {status} with a body of more than {limit} bytes "
-        f"(max_response_bytes); reading stopped at {size} bytes",
-        status=status,
-        request_id=raw.request_id,
-        errors=(f"body larger than {limit} bytes",),
     )
 
 
@@ -358,6 +313,13 @@ def error_for(response: RawResponse) -> APIError:
                 f"TokPortal answered HTTP {response.status} with {_describe_body(response)}, "
                 "not the JSON error envelope"
             )
+    if response.status == 404 and code in (None, "NOT_FOUND") and response.url:
+        # Not a record that is missing, an endpoint: the base URL is the usual cause.
+        address = response.url.partition("?")[0]
+        message = (
+            f"{message} (no endpoint at {address}: check base_url; TokPortal's is "
+            f"{DEFAULT_BASE_URL})"
+        )
     if response.retry_note:
         message = f"{message}; {response.retry_note}"
     cls = _ERROR_BY_CODE.get(code or "") or _ERROR_BY_STATUS.get(response.status)

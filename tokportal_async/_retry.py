@@ -23,7 +23,8 @@ import backoff
 from ._constants import DEFAULT_RETRY_DEADLINE, RETRY_AFTER_CAP, RETRY_BASE_DELAY, RETRY_MAX_DELAY
 from ._errors import UNCERTAIN_OUTCOME, APICertificateError, APIConnectionError
 from ._rate_limit import NoTokenInTime
-from ._response import RawResponse, retry_after_of
+from ._raw import RawResponse
+from ._response import retry_after_of
 from ._text import printable
 
 __all__ = ["RetryMode", "RetryPolicy", "send_with_retries"]

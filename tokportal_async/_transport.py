@@ -29,9 +29,15 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from ._constants import CLIENT_ID
-from ._errors import APICertificateError, APIConnectionError, APIError, APITimeoutError
+from ._errors import (
+    APICertificateError,
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APITimeoutError,
+)
 from ._fork import follow_forks, set_aside
-from ._response import RawResponse, describe_oversized
+from ._raw import RawResponse, request_id_of
 from ._text import printable
 
 __all__ = ["Transport"]
@@ -221,7 +227,12 @@ class Transport:
                 middlewares=(one_dispatch_only,),
             ) as response:
                 body = await self._read(response, method, path)
-                return RawResponse(status=response.status, headers=response.headers, body=body)
+                return RawResponse(
+                    status=response.status,
+                    headers=response.headers,
+                    body=body,
+                    url=str(response.url),
+                )
         except APIError:
             raise
         except (TimeoutError, aiohttp.ClientError, _ResendRefused) as exc:
@@ -306,3 +317,16 @@ class Transport:
         self._closed = True
         if self._owns_session and self._session is not None:
             await self._session.close()
+
+
+def describe_oversized(
+    status: int, headers: Mapping[str, str], size: int, limit: int
+) -> APIResponseValidationError:
+    """The error for a body past ``max_response_bytes`` (announced or as it arrived)."""
+    return APIResponseValidationError(
+        f"TokPortal answered HTTP {status} with a body of more than {limit} bytes "
+        f"(max_response_bytes); reading stopped at {size} bytes",
+        status=status,
+        request_id=request_id_of(headers),
+        errors=(f"body larger than {limit} bytes",),
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Awaitable, Callable
@@ -22,16 +23,16 @@ import attrs
 import click
 
 from .._client import AsyncTokPortal
-from .._constants import API_KEY_ENV, BASE_URL_ENV, DEFAULT_CONCURRENCY
+from .._constants import API_KEY_ENV, BASE_URL_ENV, DEFAULT_CODE_POLL_INTERVAL, DEFAULT_CONCURRENCY
 from .._errors import (
     APIConnectionError,
-    APIError,
     InsufficientCreditsError,
     PolicyAcceptanceRequiredError,
     PolicyChangedError,
+    RateLimitError,
     TokPortalError,
 )
-from .._models import Bundle
+from .._models import Account, AccountBan, AccountDetail, Bundle
 from .._rate_limit import RateLimiter
 from .._redis_rate_limit import RedisRateLimiter
 from .._text import printable
@@ -71,6 +72,8 @@ class Settings:
             )
         try:
             anyio.run(self._run, work)
+        except BrokenPipeError:
+            _reader_gone()
         except TokPortalError as error:
             if self.verbose:
                 traceback.print_exc()
@@ -98,19 +101,14 @@ class Settings:
 
 
 def _describe(error: TokPortalError) -> str:
-    """One line: the code (or class), the message, and the request id for support.
+    """One line: the message, then the status, code and request id once each.
 
     The server wrote most of it: control characters (a CR, an ANSI escape) are shown
     escaped, so they cannot rewrite the user's terminal.
     """
-    if isinstance(error, APIError):
-        code = error.code or f"HTTP {error.status}"
-        line = f"{code}: {error}"
-    elif isinstance(error, APIConnectionError):
-        line = f"{type(error).__name__}: {error}"
-    else:
-        line = str(error)
-    return printable(line)
+    if isinstance(error, APIConnectionError):
+        return printable(f"{type(error).__name__}: {error}")
+    return printable(str(error))  # an APIError says its status, code and request id
 
 
 def _explain(error: TokPortalError) -> None:
@@ -136,6 +134,13 @@ def _explain(error: TokPortalError) -> None:
             version = printable(terms.policy_version)
             lines.append(f"To accept, run the same command with --accept-policy {version}")
         click.echo("\n".join(lines), err=True)
+    elif isinstance(error, RateLimitError):
+        wait = "a moment" if error.retry_after is None else f"{error.retry_after:g}s"
+        click.echo(
+            f"The key's rate budget is spent: TokPortal asks to wait {wait} before the next "
+            "request.",
+            err=True,
+        )
     elif isinstance(error, InsufficientCreditsError):
         click.echo(
             f"Credits: {error.required} required, {error.available} available, "
@@ -144,14 +149,32 @@ def _explain(error: TokPortalError) -> None:
         )
 
 
+def _reader_gone() -> None:
+    """The output's reader left (``| head -1``): it has what it wanted, so exit with 0.
+
+    Python would complain again while flushing stdout at exit: point it at /dev/null.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    sys.exit(0)
+
+
 def _fail(message: str, code: int) -> None:
     click.echo(f"tokportal-async: error: {message}", err=True)
     sys.exit(code)
 
 
-def _printer(output_format: str | None, stream: TextIO, columns: tuple[str, ...] | None) -> Printer:
+def _printer(
+    output_format: str | None,
+    stream: TextIO,
+    columns: tuple[str, ...] | None,
+    model: type | None = None,
+) -> Printer:
     chosen = output_format or ("table" if stream.isatty() else "json")
-    return Printer(format=chosen, stream=stream, columns=columns if chosen == "table" else None)
+    return Printer(
+        format=chosen, stream=stream, columns=columns if chosen == "table" else None, model=model
+    )
 
 
 def _progress(total: int, label: str) -> Any:
@@ -242,7 +265,7 @@ def list_accounts(
     output_format: str | None,
 ) -> None:
     """List your accounts: one page, or --all of them."""
-    printer = _printer(output_format, sys.stdout, ACCOUNT_COLUMNS)
+    printer = _printer(output_format, sys.stdout, ACCOUNT_COLUMNS, Account)
     filters: dict[str, Any] = {"platform": platform, "country": country, "banned": banned}
 
     async def work(tp: AsyncTokPortal) -> None:
@@ -332,7 +355,7 @@ def list_bundles(
     output_format: str | None,
 ) -> None:
     """The bundles (orders) tied to an account, with their video slots."""
-    printer = _printer(output_format, sys.stdout, BUNDLE_COLUMNS)
+    printer = _printer(output_format, sys.stdout, BUNDLE_COLUMNS, Bundle)
 
     async def work(tp: AsyncTokPortal) -> None:
         found: list[Bundle] = [
@@ -347,7 +370,12 @@ def list_bundles(
 
 @accounts.command("code")
 @click.argument("account_id")
-@click.option("--wait", type=float, help="Poll up to this many seconds for the code to arrive.")
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    help=f"Poll up to this many seconds for the code to arrive (every "
+    f"{DEFAULT_CODE_POLL_INTERVAL:g}s, as TokPortal advises).",
+)
 @click.option("--accept-policy", help="Accept this policy_version (may debit credits).")
 @secrets_option
 @format_option
@@ -368,9 +396,8 @@ def verification_code(
             code = await tp.accounts.verification_code(account_id, accept_policy=accept_policy)
         else:
             code = await tp.accounts.wait_for_verification_code(
-                account_id, timeout=wait, interval=min(5.0, max(wait / 10, 0.1)),
-                accept_policy=accept_policy,
-            )  # fmt: skip
+                account_id, timeout=wait, accept_policy=accept_policy
+            )
         printer.one(to_record(code, show_secrets=show_secrets))
         if not show_secrets:
             click.echo("(the code is masked: pass --show-secrets to print it)", err=True)
@@ -379,6 +406,9 @@ def verification_code(
 
 
 @accounts.command("export")
+@click.option("--platform", help="Only this platform: tiktok, instagram...")
+@click.option("--country", help="Only this country code: US, FR, UK...")
+@click.option("--banned/--not-banned", default=None, help="Only banned, or only active, accounts.")
 @click.option("--details", is_flag=True, help="Export every account's details, not the list.")
 @click.option(
     "--output", type=click.Path(dir_okay=False, path_type=Path), help="File (default: stdout)."
@@ -395,6 +425,9 @@ def verification_code(
 @click.pass_obj
 def export(
     settings: Settings,
+    platform: str | None,
+    country: str | None,
+    banned: bool | None,
     details: bool,
     output: Path | None,
     concurrency: int,
@@ -413,16 +446,19 @@ def export(
             err=True,
         )
 
+    filters: dict[str, Any] = {"platform": platform, "country": country, "banned": banned}
+
     async def work(tp: AsyncTokPortal) -> None:
-        total = (await tp.accounts.list(per_page=1)).pagination.total
+        total = (await tp.accounts.list(**filters, per_page=1)).pagination.total
         items = (
-            tp.accounts.iter_details(concurrency=concurrency)
+            tp.accounts.iter_details(**filters, concurrency=concurrency)
             if details
-            else tp.accounts.iter(concurrency=concurrency)
+            else tp.accounts.iter(**filters, concurrency=concurrency)
         )
         stream = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
         try:
-            printer = Printer(format=output_format, stream=stream)
+            model = AccountDetail if details else Account
+            printer = Printer(format=output_format, stream=stream, model=model)
             records: list[dict[str, Any]] = []
             with _progress(total, "exporting") as bar:
                 async for item in items:
@@ -486,7 +522,7 @@ def list_bans(
     output_format: str | None,
 ) -> None:
     """List bans: one page, or --all of them."""
-    printer = _printer(output_format, sys.stdout, BAN_COLUMNS)
+    printer = _printer(output_format, sys.stdout, BAN_COLUMNS, AccountBan)
     filters: dict[str, Any] = {"status": status, "resolution": resolution, "account_id": account_id}
 
     async def work(tp: AsyncTokPortal) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import enum
 import json
+import typing
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TextIO
@@ -79,6 +80,8 @@ class Printer:
     format: str
     stream: TextIO
     columns: Sequence[str] | None = None
+    #: The model the records come from: its fields head a CSV even when no record came.
+    model: type | None = None
 
     def many(
         self, records: Iterable[dict[str, Any]], *, envelope: dict[str, Any] | None = None
@@ -96,7 +99,7 @@ class Printer:
                 count += 1
             return count
         rows = [_flat(record) for record in records]
-        columns = list(self.columns or _all_keys(rows))
+        columns = list(self.columns or _all_keys(rows) or columns_of(self.model))
         if self.format == "csv":
             if self.stream.isatty():
                 rows = [{k: printable(str(v)) for k, v in row.items()} for row in rows]
@@ -108,9 +111,17 @@ class Printer:
         return len(rows)
 
     def page(self, page: Page[Any]) -> int:
-        """Write one page's items; for JSON, with its ``pagination`` beside ``data``."""
+        """Write one page's items; for JSON, with its ``pagination`` beside ``data``.
+
+        A table ends with where the page sits ("page 1 of 4, 87 in all"), so that a
+        reader knows there is more than one screen shows.
+        """
         envelope = {"pagination": to_record(page.pagination)}
-        return self.many((to_record(item) for item in page), envelope=envelope)
+        count = self.many((to_record(item) for item in page), envelope=envelope)
+        if self.format == "table":
+            where = page.pagination
+            self.stream.write(f"page {where.page} of {where.total_pages}, {where.total} in all\n")
+        return count
 
     def one(self, record: dict[str, Any]) -> None:
         """Write one record; as a table, one ``field  value`` line per field."""
@@ -138,6 +149,22 @@ class Printer:
         for row in cells:
             text = "  ".join(f"{v:<{w}}" for v, w in zip(row, widths, strict=True))
             self.stream.write(text.rstrip() + "\n")
+
+
+def columns_of(model: type | None, prefix: str = "") -> list[str]:
+    """The flattened column names of a model's records (``videos.total``), in field order."""
+    if model is None or not attrs.has(model):
+        return []
+    hints = typing.get_type_hints(model)
+    columns: list[str] = []
+    for field in attrs.fields(model):
+        hint = hints[field.name]
+        nested = [t for t in (hint, *typing.get_args(hint)) if attrs.has(t)]
+        if nested:
+            columns += columns_of(nested[0], f"{prefix}{field.name}.")
+        else:
+            columns.append(f"{prefix}{field.name}")
+    return columns
 
 
 def _all_keys(rows: list[dict[str, Any]]) -> list[str]:
