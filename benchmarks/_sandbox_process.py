@@ -12,7 +12,7 @@ from contextlib import contextmanager
 def sandbox_process(*options: str) -> Iterator[tuple[str, str]]:
     """``(base_url, api_key)`` of a sandbox running in its own process until exit.
 
-    ``options`` are the command line's (``--accounts``, ``--latency-ms``, ``--tls-cert``...).
+    ``options`` are the command line's (``--accounts``, ``--latency``, ``--tls-cert``...).
     """
     process = subprocess.Popen(  # noqa: S603 - our own module, our own interpreter
         [sys.executable, "-m", "tokportal_async.sandbox", "--port", "0", *options],

@@ -1,4 +1,4 @@
-"""Bulk fetching against a server 20 ms away (the sandbox in another process, ``--latency-ms``).
+"""Bulk fetching against a server 20 ms away (the sandbox in another process, ``--latency``).
 
 1. Details of 2,000 accounts at concurrency 1, 10 and 50: ``tp.accounts.get_many``; a
    hand-written aiohttp + ``asyncio.gather`` under a semaphore (models left out); and the
@@ -40,7 +40,7 @@ def main() -> None:
     args = parser.parse_args()
     levels = [10, 50] if args.skip_serial else [1, 10, 50]
     with sandbox_process(
-        "--accounts", str(max(args.accounts, 10_000)), "--latency-ms", str(LATENCY * 1000)
+        "--accounts", str(max(args.accounts, 10_000)), "--latency", str(LATENCY)
     ) as (base_url, key):
         details(base_url, key, args.accounts, levels, args.rounds)
         listing(base_url, key, args.rounds)

@@ -35,6 +35,13 @@ def test_fixture_gives_a_sandbox_and_ready_clients(pytester: pytest.Pytester) ->
             tokportal_sandbox.state.faults.rate = 0
             assert tokportal_sandbox.client.accounts.list().pagination.total == 12
 
+        @pytest.mark.tokportal_sandbox(accounts=3, latency=0.001)
+        def test_client_kwargs(tokportal_sandbox):
+            from tokportal_async import TokPortal
+            assert tokportal_sandbox.state.latency == 0.001  # seconds, as everywhere
+            with TokPortal(**tokportal_sandbox.client_kwargs()) as tp:
+                assert tp.accounts.list().pagination.total == 3
+
         @pytest.mark.tokportal_sandbox(profile="seed", accounts=2)
         def test_seed_profile(tokportal_sandbox):
             first = tokportal_sandbox.state.accounts[0]["id"]
@@ -60,4 +67,4 @@ def test_fixture_gives_a_sandbox_and_ready_clients(pytester: pytest.Pytester) ->
         """
     )
     result = pytester.runpytest_subprocess("-p", "anyio", "-W", "error", "--strict-markers")
-    result.assert_outcomes(passed=5)
+    result.assert_outcomes(passed=6)

@@ -15,7 +15,8 @@ Installed with the package (entry point ``pytest11``), so any project that depen
     def test_survives_faults(tokportal_sandbox): ...
 
 The sandbox runs on its own event loop thread on 127.0.0.1, so it serves sync and async
-tests alike; the marker takes the keyword arguments of :class:`~tokportal_async.sandbox.Sandbox`.
+tests alike; the marker takes the fields of :class:`~tokportal_async.sandbox.SandboxOptions`
+as keywords, under the same names and units as everywhere else (seconds for durations).
 """
 
 from __future__ import annotations
@@ -61,6 +62,10 @@ class SandboxFixture:
         """A blocking client pointed at the sandbox, closed after the test."""
         return TokPortal(self.api_key, base_url=self.base_url)
 
+    def client_kwargs(self) -> dict[str, Any]:
+        """``api_key`` and ``base_url`` for a client of yours: ``TokPortal(**kwargs)``."""
+        return self._sandbox.client_kwargs()
+
     def async_client(self, **options: Any) -> AsyncTokPortal:
         """A new async client pointed at the sandbox; use it with ``async with``."""
         return AsyncTokPortal(self.api_key, base_url=self.base_url, **options)
@@ -74,8 +79,8 @@ def pytest_configure(config: pytest.Config) -> None:
     """Register the marker, so ``--strict-markers`` accepts it."""
     config.addinivalue_line(
         "markers",
-        f"{MARKER}(**options): options of the tokportal_sandbox fixture's Sandbox "
-        "(accounts, seed, profile, policy_version, credits, fault_rate, latency, rate_limit...)",
+        f"{MARKER}(**options): SandboxOptions fields for the tokportal_sandbox fixture's "
+        "sandbox (accounts, seed, profile, credits, latency, fault_rate, rate_limit...)",
     )
 
 

@@ -37,7 +37,7 @@ from .._rate_limit import RateLimiter
 from .._redis_rate_limit import RedisRateLimiter
 from .._text import printable
 from .._version import __version__
-from ..sandbox import PROFILES, Sandbox
+from ..sandbox import Sandbox
 from . import _exit
 from ._output import FORMATS, Printer, to_record
 
@@ -538,55 +538,18 @@ def list_bans(
     settings.execute(work)
 
 
-@cli.command("sandbox")
-@click.option("--port", type=int, default=8765, show_default=True)
-@click.option("--accounts", "account_count", type=int, default=250, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--fault-rate", type=float, default=0.0, help="Share of requests (0-1) that fail.")
-@click.option("--latency", type=float, default=0.0, help="Milliseconds added to every answer.")
-@click.option("--rate-limit", type=int, help="Enforce this many requests per minute per key.")
-@click.option(
-    "--profile",
-    type=click.Choice(PROFILES),
-    default="live",
-    show_default=True,
-    help="live: TokPortal's API now; seed: its original Accounts page.",
+@cli.command(
+    "sandbox",
+    context_settings={"ignore_unknown_options": True, "help_option_names": []},
+    add_help_option=False,
 )
-@click.option(
-    "--require-policy-acceptance/--no-require-policy-acceptance",
-    default=None,
-    help="Guard credentials and codes with the 428 policy flow (default: per profile).",
-)
-@click.option("--policy-version", help="The version of the terms an acceptance must name.")
-@click.option("--credits", type=int, help="The user's credit balance.")
-def serve_sandbox(
-    port: int,
-    account_count: int,
-    seed: int,
-    fault_rate: float,
-    latency: float,
-    rate_limit: int | None,
-    profile: str,
-    require_policy_acceptance: bool | None,
-    policy_version: str | None,
-    credits: int | None,
-) -> None:
-    """Serve a local TokPortal sandbox on 127.0.0.1 until interrupted."""
+@click.argument("arguments", nargs=-1, type=click.UNPROCESSED)
+def serve_sandbox(arguments: tuple[str, ...]) -> None:
+    """Serve a local TokPortal sandbox on 127.0.0.1 until interrupted (--help: its options)."""
+    # One parser for the sandbox's options, wherever it is started from: the sandbox's own.
     from ..sandbox.__main__ import main as serve
 
-    arguments = ["--port", str(port), "--accounts", str(account_count), "--seed", str(seed)]
-    arguments += ["--fault-rate", str(fault_rate), "--latency-ms", str(latency)]
-    arguments += ["--profile", profile]
-    if rate_limit:
-        arguments += ["--rate-limit", str(rate_limit)]
-    if require_policy_acceptance is not None:
-        flag = "require" if require_policy_acceptance else "no-require"
-        arguments.append(f"--{flag}-policy-acceptance")
-    if policy_version is not None:
-        arguments += ["--policy-version", policy_version]
-    if credits is not None:
-        arguments += ["--credits", str(credits)]
-    serve(arguments)
+    serve(list(arguments), prog="tokportal-async sandbox")
 
 
 def run(argv: list[str] | None = None) -> int:

@@ -16,6 +16,7 @@ login code on TikTok would.
 from ._app import API_PREFIX, create_app
 from ._faults import Fault, FaultPlan
 from ._limits import TokenBuckets
+from ._options import SandboxOptions
 from ._server import Sandbox
 from ._state import PROFILES, Profile, RecordedRequest, SandboxState
 from ._thread import serve_in_thread
@@ -28,6 +29,7 @@ __all__ = [
     "Profile",
     "RecordedRequest",
     "Sandbox",
+    "SandboxOptions",
     "SandboxState",
     "TokenBuckets",
     "create_app",

@@ -1,4 +1,8 @@
-"""``python -m tokportal_async.sandbox``: serve the sandbox until interrupted."""
+"""``python -m tokportal_async.sandbox`` (and ``tokportal-async sandbox``): serve until Ctrl+C.
+
+The options are :class:`SandboxOptions`' own, one ``--flag`` per field, plus the files of a
+TLS certificate. A bad value or a port already taken is one line on stderr and exit code 2.
+"""
 
 from __future__ import annotations
 
@@ -6,70 +10,32 @@ import argparse
 import asyncio
 import contextlib
 import ssl
+import sys
+from typing import NoReturn
 
+from ._options import SandboxOptions
 from ._server import Sandbox
-from ._state import DEFAULT_CREDITS, DEFAULT_POLICY_VERSION, PROFILES
+
+#: The command line listens on a fixed port by default, so its URL stays the same.
+COMMAND_LINE_PORT = 8765
+#: The exit code of a bad option or a port that cannot be had (as argparse's own).
+USAGE = 2
 
 
-def _parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m tokportal_async.sandbox",
-        description="Serve a local TokPortal Accounts API with generated data.",
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        """One line, not argparse's usage block: ``prog: error: message``."""
+        self.exit(USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _parser(prog: str) -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=prog, description="Serve a local TokPortal Accounts API with generated data."
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=int, default=8765, help="port (0 picks a free one)")
-    parser.add_argument("--accounts", type=int, default=250, help="accounts to generate")
-    parser.add_argument("--seed", type=int, default=0, help="same seed, same data")
-    parser.add_argument(
-        "--profile",
-        choices=PROFILES,
-        default="live",
-        help="live: TokPortal's API as it is now (the default); seed: its original "
-        "Accounts page (credentials in details, no policy, no bans)",
-    )
-    parser.add_argument(
-        "--require-policy-acceptance",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="guard credentials and codes with the 428 policy flow (default: per profile)",
-    )
-    parser.add_argument(
-        "--omit-credentials",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="leave credentials out of account details (default: per profile)",
-    )
-    parser.add_argument(
-        "--policy-version",
-        default=DEFAULT_POLICY_VERSION,
-        help="the version of the terms an acceptance must name",
-    )
-    parser.add_argument(
-        "--credits", type=int, default=DEFAULT_CREDITS, help="the user's credit balance"
-    )
-    parser.add_argument(
-        "--latency-ms", type=float, default=0.0, help="milliseconds added to every answer"
-    )
-    parser.add_argument(
-        "--fault-rate",
-        type=float,
-        default=0.0,
-        help="share of requests (0-1) answered with a fault: 5xx, HTML 502, drop, stall, "
-        "truncated body",
-    )
-    parser.add_argument("--fault-seed", type=int, default=None, help="seed of the fault draw")
-    parser.add_argument(
-        "--rate-limit",
-        type=int,
-        default=None,
-        help="enforce a token bucket of this many requests per --rate-window per key",
-    )
-    parser.add_argument(
-        "--rate-window", type=float, default=60.0, help="seconds of the rate limit's window"
-    )
+    SandboxOptions.add_arguments(parser, defaults={"port": COMMAND_LINE_PORT})
     parser.add_argument("--tls-cert", help="serve HTTPS with this certificate chain (PEM)")
     parser.add_argument("--tls-key", help="the private key of --tls-cert (PEM)")
-    return parser.parse_args(argv)
+    return parser
 
 
 def _tls_context(args: argparse.Namespace) -> ssl.SSLContext | None:
@@ -80,24 +46,7 @@ def _tls_context(args: argparse.Namespace) -> ssl.SSLContext | None:
     return context
 
 
-async def _serve(args: argparse.Namespace) -> None:
-    sandbox = Sandbox(
-        accounts=args.accounts,
-        seed=args.seed,
-        host=args.host,
-        port=args.port,
-        profile=args.profile,
-        require_policy_acceptance=args.require_policy_acceptance,
-        omit_credentials=args.omit_credentials,
-        policy_version=args.policy_version,
-        credits=args.credits,
-        latency=args.latency_ms / 1000,
-        fault_rate=args.fault_rate,
-        fault_seed=args.fault_seed,
-        rate_limit=args.rate_limit,
-        rate_window=args.rate_window,
-        ssl_context=_tls_context(args),
-    )
+async def _serve(sandbox: Sandbox) -> None:
     async with sandbox:
         print(f"TOKPORTAL_BASE_URL={sandbox.base_url}", flush=True)
         print(f"TOKPORTAL_API_KEY={sandbox.api_key}", flush=True)
@@ -105,10 +54,22 @@ async def _serve(args: argparse.Namespace) -> None:
         await asyncio.Event().wait()
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Run the sandbox in the foreground."""
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(_parse_args(argv)))
+def main(argv: list[str] | None = None, *, prog: str = "python -m tokportal_async.sandbox") -> None:
+    """Run the sandbox in the foreground until interrupted."""
+    parser = _parser(prog)
+    args = parser.parse_args(argv)
+    try:
+        sandbox = Sandbox(SandboxOptions.from_arguments(args), ssl_context=_tls_context(args))
+    except (ValueError, OSError) as error:  # a bad value, or an unreadable certificate
+        parser.error(str(error))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_serve(sandbox))
+    except OSError as error:  # the port is taken, or the host is not ours
+        where = f"{sandbox.state.options.host}:{sandbox.state.options.port}"
+        reason = error.strerror or str(error)
+        print(f"{prog}: error: cannot listen on {where}: {reason}", file=sys.stderr)
+        sys.exit(USAGE)
 
 
 if __name__ == "__main__":

@@ -11,8 +11,8 @@ from typing import Any, Self
 from aiohttp import web
 
 from ._app import API_PREFIX, STOPPING_KEY, create_app
-from ._faults import Fault
-from ._state import DEFAULT_CREDITS, DEFAULT_POLICY_VERSION, Profile, SandboxState
+from ._options import SandboxOptions
+from ._state import SandboxState
 
 __all__ = ["Sandbox"]
 
@@ -27,34 +27,11 @@ class Sandbox:
                 page = await tp.accounts.list()
 
     Args:
-        accounts: how many accounts the sandbox user owns.
-        seed: the same seed always gives the same accounts, ids and bundles.
-        host: where to listen; loopback by default, and it should stay there.
-        port: 0 picks a free port.
-        api_key: the sandbox user's key (default: derived from ``seed``).
-        profile: ``"live"`` (the default) plays TokPortal's API as it is now: details
-            without credentials, ``reveal-credentials`` and the verification code behind
-            the two-step policy with a per-account acknowledgment, credits, bans, ``sk_``
-            keys and the version headers. ``"seed"`` plays the original Accounts page
-            exactly: credentials in details, codes without a policy, ``tok_live_`` keys.
-        require_policy_acceptance: override the profile: guard the secret-bearing calls
-            with the policy flow (428, then acceptance; 409 if the terms changed).
-        omit_credentials: override the profile: leave ``credentials`` out of details.
-        policy_version: the version of the terms to accept (``state.policy_version``
-            can change it mid-run).
-        credits: the sandbox user's credit balance; acknowledging the policy for an
-            account debits its quote (150 for accounts delivered since February 2026),
-            and a balance too low answers 402.
-        latency: seconds added before every answer.
-        fault_rate: the share of requests (0 to 1) that meet a fault: a 500, 502 or 503,
-            a proxy's HTML 502 page, a dropped connection, a stall, or a truncated body.
-        fault_kinds: which of those faults (``Fault`` values); all by default.
-        fault_seed: the seed of the fault draw (default: ``seed``).
-        stall_seconds: how long a stalled request hangs at most.
-        rate_limit: enforce the documented token bucket: this many requests per
-            ``rate_window`` seconds per key, with ``X-RateLimit-*`` headers and 429s.
-            ``None`` (the default) means no limit and no headers.
-        rate_window: seconds over which ``rate_limit`` requests refill (TokPortal: 60).
+        options: a :class:`SandboxOptions`; its fields may also be given as keywords
+            (``Sandbox(accounts=20, fault_rate=0.1)``), and keywords win over ``options``.
+            They are documented there: the data (``accounts``, ``seed``, ``api_key``), the
+            profile (``"live"``, the default, or ``"seed"``) and its overrides, the policy
+            and credits, ``latency``, the faults, the rate limit, ``host`` and ``port``.
         ssl_context: serve HTTPS with this server context (for example one made with
             ``trustme``); plain HTTP without one.
         clock: the time source for code arrival (tests may pass their own).
@@ -62,46 +39,16 @@ class Sandbox:
 
     def __init__(
         self,
+        options: SandboxOptions | None = None,
+        /,
         *,
-        accounts: int = 250,
-        seed: int = 0,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        api_key: str | None = None,
-        profile: Profile = "live",
-        require_policy_acceptance: bool | None = None,
-        omit_credentials: bool | None = None,
-        policy_version: str = DEFAULT_POLICY_VERSION,
-        credits: int = DEFAULT_CREDITS,
-        latency: float = 0.0,
-        fault_rate: float = 0.0,
-        fault_kinds: tuple[Fault | str, ...] | None = None,
-        fault_seed: int | None = None,
-        stall_seconds: float = 30.0,
-        rate_limit: int | None = None,
-        rate_window: float = 60.0,
         ssl_context: ssl.SSLContext | None = None,
         clock: Callable[[], float] = time.monotonic,
+        **fields: Any,
     ) -> None:
         self._ssl_context = ssl_context
-        self.state = SandboxState(
-            seed=seed,
-            accounts=accounts,
-            api_key=api_key,
-            profile=profile,
-            require_policy_acceptance=require_policy_acceptance,
-            omit_credentials=omit_credentials,
-            policy_version=policy_version,
-            credits=credits,
-            latency=latency,
-            fault_rate=fault_rate,
-            fault_kinds=fault_kinds,
-            fault_seed=fault_seed,
-            stall_seconds=stall_seconds,
-            rate_limit=rate_limit,
-            rate_window=rate_window,
-            clock=clock,
-        )
+        self.state = SandboxState(options, clock=clock, **fields)
+        host, port = self.state.options.host, self.state.options.port
         self._host = host
         self._port = port
         self._runner: web.AppRunner | None = None

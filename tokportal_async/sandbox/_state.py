@@ -17,32 +17,27 @@ import random
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from typing import Any, Literal
+from typing import Any
 
 import attrs
 
 from ._data import generate_accounts, generate_ban, generate_bundles, sandbox_key
 from ._faults import Fault, FaultPlan
 from ._limits import TokenBuckets
+from ._options import PROFILES, Profile, SandboxOptions
 
 __all__ = ["PROFILES", "Profile", "RecordedRequest", "SandboxState"]
 
-Profile = Literal["live", "seed"]
-#: ``live``: the API as TokPortal serves it now. ``seed``: its original Accounts page.
-PROFILES: tuple[Profile, ...] = ("live", "seed")
+# PROFILES and Profile are defined with the options, and re-exported here.
 
 #: How long a triggered code takes to "arrive" by default: the original page says a few seconds.
 DEFAULT_CODE_DELAY = 3.0
 #: Accounts owned by another TokPortal user, so that 403s have something to point at.
 FOREIGN_ACCOUNTS = 5
-#: The terms version the policy flow starts with.
-DEFAULT_POLICY_VERSION = "2026-11-01"
 #: What acknowledging the policy costs for accounts delivered on or after the cutoff
 #: (TokPortal: 150 credits for accounts delivered after a cutoff; nothing before).
 REVEAL_CREDIT_COST = 150
 REVEAL_COST_CUTOFF = "2026-02-01T00:00:00Z"
-#: The sandbox user's starting credit balance: enough for a few dozen acknowledgments.
-DEFAULT_CREDITS = 10_000
 
 
 @attrs.frozen(kw_only=True)
@@ -68,42 +63,39 @@ class SandboxState:
 
     def __init__(
         self,
+        options: SandboxOptions | None = None,
+        /,
         *,
-        seed: int = 0,
-        accounts: int = 250,
-        api_key: str | None = None,
-        profile: Profile = "live",
-        require_policy_acceptance: bool | None = None,
-        omit_credentials: bool | None = None,
-        policy_version: str = DEFAULT_POLICY_VERSION,
-        credits: int = DEFAULT_CREDITS,
-        latency: float = 0.0,
-        fault_rate: float = 0.0,
-        fault_kinds: tuple[Fault | str, ...] | None = None,
-        fault_seed: int | None = None,
-        stall_seconds: float = 30.0,
-        rate_limit: int | None = None,
-        rate_window: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
+        **fields: Any,
     ) -> None:
-        if profile not in PROFILES:
-            raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
+        """Take a :class:`SandboxOptions`, its fields as keywords, or both (keywords win)."""
+        options = SandboxOptions.of(options, **fields)
+        #: The options the sandbox was made with (the attributes below may change since).
+        self.options = options
+        seed, profile = options.seed, options.profile
         self.seed = seed
         #: ``live`` or ``seed``: which TokPortal the sandbox plays.
         self.profile: Profile = profile
         #: Seconds added before every API answer, as a distant server would.
-        self.latency = latency
+        self.latency = options.latency
         #: Faults to inject (``faults.rate`` may be changed between requests).
         self.faults = FaultPlan(
-            rate=fault_rate,
-            kinds=tuple(Fault(kind) for kind in fault_kinds) if fault_kinds else tuple(Fault),
-            seed=seed if fault_seed is None else fault_seed,
-            stall_seconds=stall_seconds,
+            rate=options.fault_rate,
+            kinds=options.fault_kinds or tuple(Fault),
+            seed=seed if options.fault_seed is None else options.fault_seed,
+            stall_seconds=options.stall_seconds,
         )
         #: The documented token-bucket limiter, or None for no limit (and no headers).
         self.rate_limiter = (
-            TokenBuckets(limit=rate_limit, window=rate_window) if rate_limit else None
+            TokenBuckets(limit=options.rate_limit, window=options.rate_window)
+            if options.rate_limit
+            else None
         )
+        api_key, accounts = options.api_key, options.accounts
+        require_policy_acceptance = options.require_policy_acceptance
+        omit_credentials = options.omit_credentials
+        policy_version, credits = options.policy_version, options.credits
         live = profile == "live"
         self.api_key = api_key or sandbox_key(seed, live=live)
         #: The key of another TokPortal user, who owns :attr:`foreign_account_ids`.

@@ -8,16 +8,18 @@ from typing import Any
 
 from anyio.from_thread import start_blocking_portal
 
+from ._options import SandboxOptions
 from ._server import Sandbox
 
 __all__ = ["serve_in_thread"]
 
 
 @contextmanager
-def serve_in_thread(**options: Any) -> Iterator[Sandbox]:
+def serve_in_thread(options: SandboxOptions | None = None, /, **fields: Any) -> Iterator[Sandbox]:
     """A running :class:`Sandbox` on its own event loop thread, stopped on exit.
 
-    Takes the same keyword arguments as :class:`Sandbox`. Its ``state`` may be changed from
+    Takes the same arguments as :class:`Sandbox`: a :class:`SandboxOptions`, its fields as
+    keywords, ``ssl_context`` and ``clock``. Its ``state`` may be changed from
     the calling thread between requests.
 
     Example::
@@ -27,6 +29,6 @@ def serve_in_thread(**options: Any) -> Iterator[Sandbox]:
     """
     with (
         start_blocking_portal(name="tokportal-sandbox") as portal,
-        portal.wrap_async_context_manager(Sandbox(**options)) as sandbox,
+        portal.wrap_async_context_manager(Sandbox(options, **fields)) as sandbox,
     ):
         yield sandbox
