@@ -53,6 +53,7 @@ def bench(session: nox.Session) -> None:
     session.run("python", "-m", "benchmarks.stalls", *(["--rounds", "1"] if quick else []))
     session.run("python", "-m", "benchmarks.multiprocess")  # needs redis-server
     session.run("python", "-m", "benchmarks.memory")
+    session.run("python", "-m", "benchmarks.imports")
 
 
 @nox.session(python=PYTHON)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 pytest_plugins = ["pytester"]
@@ -68,3 +71,38 @@ def test_fixture_gives_a_sandbox_and_ready_clients(pytester: pytest.Pytester) ->
     )
     result = pytester.runpytest_subprocess("-p", "anyio", "-W", "error", "--strict-markers")
     result.assert_outcomes(passed=6)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "import tokportal_async",
+        "import tokportal_async.testing",  # what pytest loads in every project using the SDK
+    ],
+)
+def test_importing_loads_nothing_heavy(statement: str) -> None:
+    code = (
+        f"{statement}\n"
+        "import sys\n"
+        "heavy = {'aiohttp', 'cattrs', 'anyio', 'tokportal_async._client', "
+        "'tokportal_async.sandbox'}\n"
+        "print(sorted(heavy & set(sys.modules)))\n"
+    )
+    result = subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-W", "error", "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert result.stdout.strip() == "[]"
+
+
+def test_every_public_name_loads_on_first_use() -> None:
+    import tokportal_async
+
+    for name in tokportal_async.__all__:
+        assert getattr(tokportal_async, name) is not None
+    assert set(tokportal_async.__all__) <= set(dir(tokportal_async))
+    with pytest.raises(AttributeError, match="no_such_name"):
+        _ = tokportal_async.no_such_name

@@ -9,57 +9,136 @@ Example::
             detail = await tp.accounts.get(account.id)
 
 Without ``await``, ``TokPortal`` offers the same methods as plain calls.
+
+Names load on first use (PEP 562), so ``import tokportal_async`` costs about a
+millisecond, and the pytest plugin it installs costs every other project's test run
+nothing until a test asks for the sandbox.
 """
 
-from ._account_bans import AsyncAccountBans
-from ._accounts import AsyncAccounts
-from ._api_response import APIResponse
-from ._client import AsyncTokPortal
-from ._errors import (
-    APICertificateError,
-    APIConnectionError,
-    APIError,
-    APIResponseValidationError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    ConflictError,
-    InsufficientCreditsError,
-    NotFoundError,
-    PermissionDeniedError,
-    PolicyAcceptanceRequiredError,
-    PolicyChangedError,
-    RateLimitError,
-    ServerError,
-    TokPortalError,
-    VerificationCodeNotFoundError,
-)
-from ._models import (
-    Account,
-    AccountBan,
-    AccountBundle,
-    AccountDetail,
-    BanResolution,
-    BanResolutionKind,
-    BanStatus,
-    Bundle,
-    BundleStatus,
-    BundleType,
-    CodeSource,
-    Credentials,
-    Page,
-    Pagination,
-    Platform,
-    PolicyTerms,
-    RateLimit,
-    SocialCredentials,
-    VerificationCode,
-    VideoSlotSummary,
-)
-from ._rate_limit import RateLimiter
-from ._redis_rate_limit import RedisRateLimiter
-from ._sync_client import AccountBans, Accounts, TokPortal
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._account_bans import AsyncAccountBans
+    from ._accounts import AsyncAccounts
+    from ._api_response import APIResponse
+    from ._client import AsyncTokPortal
+    from ._errors import (
+        APICertificateError,
+        APIConnectionError,
+        APIError,
+        APIResponseValidationError,
+        APITimeoutError,
+        AuthenticationError,
+        BadRequestError,
+        ConflictError,
+        InsufficientCreditsError,
+        NotFoundError,
+        PermissionDeniedError,
+        PolicyAcceptanceRequiredError,
+        PolicyChangedError,
+        RateLimitError,
+        ServerError,
+        TokPortalError,
+        VerificationCodeNotFoundError,
+    )
+    from ._models import (
+        Account,
+        AccountBan,
+        AccountBundle,
+        AccountDetail,
+        BanResolution,
+        BanResolutionKind,
+        BanStatus,
+        Bundle,
+        BundleStatus,
+        BundleType,
+        CodeSource,
+        Credentials,
+        Page,
+        Pagination,
+        Platform,
+        PolicyTerms,
+        RateLimit,
+        SocialCredentials,
+        VerificationCode,
+        VideoSlotSummary,
+    )
+    from ._rate_limit import RateLimiter
+    from ._redis_rate_limit import RedisRateLimiter
+    from ._sync_client import (
+        AccountBans,
+        Accounts,
+        TokPortal,
+    )
+
+#: Where each public name lives: its module is imported the first time the name is used.
+_LOCATIONS: dict[str, str] = {
+    "AsyncAccountBans": "._account_bans",
+    "AsyncAccounts": "._accounts",
+    "APIResponse": "._api_response",
+    "AsyncTokPortal": "._client",
+    "APICertificateError": "._errors",
+    "APIConnectionError": "._errors",
+    "APIError": "._errors",
+    "APIResponseValidationError": "._errors",
+    "APITimeoutError": "._errors",
+    "AuthenticationError": "._errors",
+    "BadRequestError": "._errors",
+    "ConflictError": "._errors",
+    "InsufficientCreditsError": "._errors",
+    "NotFoundError": "._errors",
+    "PermissionDeniedError": "._errors",
+    "PolicyAcceptanceRequiredError": "._errors",
+    "PolicyChangedError": "._errors",
+    "RateLimitError": "._errors",
+    "ServerError": "._errors",
+    "TokPortalError": "._errors",
+    "VerificationCodeNotFoundError": "._errors",
+    "Account": "._models",
+    "AccountBan": "._models",
+    "AccountBundle": "._models",
+    "AccountDetail": "._models",
+    "BanResolution": "._models",
+    "BanResolutionKind": "._models",
+    "BanStatus": "._models",
+    "Bundle": "._models",
+    "BundleStatus": "._models",
+    "BundleType": "._models",
+    "CodeSource": "._models",
+    "Credentials": "._models",
+    "Page": "._models",
+    "Pagination": "._models",
+    "Platform": "._models",
+    "PolicyTerms": "._models",
+    "RateLimit": "._models",
+    "SocialCredentials": "._models",
+    "VerificationCode": "._models",
+    "VideoSlotSummary": "._models",
+    "RateLimiter": "._rate_limit",
+    "RedisRateLimiter": "._redis_rate_limit",
+    "AccountBans": "._sync_client",
+    "Accounts": "._sync_client",
+    "TokPortal": "._sync_client",
+}
+
+
+def __getattr__(name: str) -> Any:
+    location = _LOCATIONS.get(name)
+    if location is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(location, __name__), name)
+    globals()[name] = value  # later uses are plain attribute reads
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LOCATIONS})
+
 
 __all__ = [
     "APICertificateError",

@@ -23,13 +23,17 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ._client import AsyncTokPortal
-from ._sync_client import TokPortal
-from .sandbox import Sandbox, SandboxState, serve_in_thread
+if TYPE_CHECKING:
+    from ._client import AsyncTokPortal
+    from ._sync_client import TokPortal
+    from .sandbox import Sandbox, SandboxState
+
+# pytest loads this plugin in every project that installs the SDK, for every run: the
+# clients and the sandbox are imported only when a test asks for the fixture.
 
 __all__ = ["SandboxFixture", "tokportal_sandbox"]
 
@@ -60,6 +64,8 @@ class SandboxFixture:
     @functools.cached_property
     def client(self) -> TokPortal:
         """A blocking client pointed at the sandbox, closed after the test."""
+        from ._sync_client import TokPortal
+
         return TokPortal(self.api_key, base_url=self.base_url)
 
     def client_kwargs(self) -> dict[str, Any]:
@@ -68,6 +74,8 @@ class SandboxFixture:
 
     def async_client(self, **options: Any) -> AsyncTokPortal:
         """A new async client pointed at the sandbox; use it with ``async with``."""
+        from ._client import AsyncTokPortal
+
         return AsyncTokPortal(self.api_key, base_url=self.base_url, **options)
 
     def _close(self) -> None:
@@ -89,6 +97,8 @@ def tokportal_sandbox(request: pytest.FixtureRequest) -> Iterator[SandboxFixture
     """A TokPortal sandbox on 127.0.0.1 for this test, with a key and ready clients."""
     marker = request.node.get_closest_marker(MARKER)
     options: dict[str, Any] = dict(marker.kwargs) if marker else {}
+    from .sandbox import serve_in_thread
+
     with serve_in_thread(**options) as sandbox:
         fixture = SandboxFixture(sandbox)
         try:

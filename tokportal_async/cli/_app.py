@@ -37,7 +37,6 @@ from .._rate_limit import RateLimiter
 from .._redis_rate_limit import RedisRateLimiter
 from .._text import printable
 from .._version import __version__
-from ..sandbox import Sandbox
 from . import _exit
 from ._output import FORMATS, Printer, to_record
 
@@ -91,6 +90,8 @@ class Settings:
             ) as tp:
                 await work(tp)
             return
+        from ..sandbox import Sandbox  # only with --sandbox: the server is not loaded else
+
         async with (
             Sandbox() as sandbox,
             AsyncTokPortal(
