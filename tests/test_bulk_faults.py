@@ -19,8 +19,8 @@ from tokportal_async import (
     TokPortal,
     TokPortalError,
 )
-from tokportal_async._retry import RetryPolicy
 from tokportal_async.sandbox import Sandbox
+from tokportal_async.testing import fast_retries
 
 from .scripted import handler_server
 
@@ -146,9 +146,7 @@ async def test_every_id_exactly_once_under_faults_of_every_kind(helper: str) -> 
             async with AsyncTokPortal(
                 sb.api_key, base_url=sb.base_url, timeout=5, max_retries=retries
             ) as tp:
-                tp._retry_policy = RetryPolicy(
-                    max_retries=retries, base_delay=0.001, max_delay=0.01
-                )
+                fast_retries(tp)
                 with anyio.fail_after(HANG_GUARD):
                     outcomes[retries] = await _run(tp, helper, ids)
         assert sb.state.faults.injected  # the faults did happen

@@ -39,8 +39,8 @@ from tokportal_async._models import RateLimit
 from tokportal_async._pagination import page_limit
 from tokportal_async._rate_limit import NoTokenInTime
 from tokportal_async._response import parse_retry_after
-from tokportal_async._retry import RetryPolicy
 from tokportal_async.sandbox import Fault, Sandbox, serve_in_thread
+from tokportal_async.testing import fast_retries
 
 from .scripted import Reply, handler_server, raw_server, refused_base_url, scripted_server
 
@@ -51,11 +51,6 @@ DETAIL = {"data": {"id": ACCOUNT_ID, "platform": "tiktok", "created_at": "2026-0
 CODE = {"data": {"account_id": ACCOUNT_ID, "verification_code": "123456", "source": "email"}}
 #: A guard against hangs, far above any honest run: hitting it is the failure.
 HANG_GUARD = 30
-
-
-def fast_retries(tp: AsyncTokPortal, retries: int = 2) -> AsyncTokPortal:
-    tp._retry_policy = RetryPolicy(max_retries=retries, base_delay=0.001, max_delay=0.01)
-    return tp
 
 
 # -- 7. A Retry-After date far in the future ------------------------------------------------
@@ -459,7 +454,7 @@ async def test_the_deadline_starts_at_the_first_send_not_in_the_queue() -> None:
     ):
         # The second call queues ~0.5 s for its token, longer than half its deadline: the
         # clock must start when it is sent, or its retry (0.5 s later again) is lost.
-        tp._retry_policy = RetryPolicy(max_retries=2, deadline=0.8, base_delay=0.001)
+        fast_retries(tp, max_retries=2, deadline=0.8)
         async with anyio.create_task_group() as tasks:
             # Tasks start in order, and a free token is taken without yielding: the first
             # call takes the only one.
@@ -476,7 +471,7 @@ async def test_the_final_error_says_how_many_attempts_and_why_they_stopped() -> 
     ):
         with pytest.raises(ServerError) as spent:
             await tp.accounts.get(ACCOUNT_ID)
-        tp._retry_policy = RetryPolicy(max_retries=5, deadline=0, base_delay=0.001)
+        fast_retries(tp, max_retries=5, deadline=0)
         with pytest.raises(ServerError) as late:
             await tp.accounts.get(ACCOUNT_ID)
     assert spent.value.message == "Down.; gave up after 3 attempts: retries spent (max_retries=2)"
@@ -484,7 +479,7 @@ async def test_the_final_error_says_how_many_attempts_and_why_they_stopped() -> 
         "Down.; gave up after 1 attempt: retry deadline reached (retry_deadline=0s)"
     )
     async with AsyncTokPortal(KEY, base_url=refused_base_url(), max_retries=1) as tp:
-        tp._retry_policy = RetryPolicy(max_retries=1, base_delay=0.001)
+        fast_retries(tp)
         with pytest.raises(APIConnectionError) as refused:
             await tp.accounts.get(ACCOUNT_ID)
     assert "gave up after 2 attempts: retries spent (max_retries=1)" in str(refused.value)

@@ -32,8 +32,8 @@ from tokportal_async import (
     VerificationCodeNotFoundError,
 )
 from tokportal_async import _client as client_module
-from tokportal_async._retry import RetryPolicy
 from tokportal_async.sandbox import RecordedRequest, Sandbox, serve_in_thread
+from tokportal_async.testing import fast_retries
 
 from .conftest import client_for
 from .drivers import KINDS, Driver, make_driver
@@ -386,7 +386,7 @@ async def _request_twice_failing(method: str, **options: Any) -> tuple[Any, int]
         scripted_server(failing, ok) as server,
         AsyncTokPortal("sk_test", base_url=server.base_url) as tp,
     ):
-        tp._retry_policy = RetryPolicy(max_retries=2, base_delay=0.001)
+        fast_retries(tp, max_retries=2)
         try:
             outcome: Any = await tp.request(method, "/bundles/x", **options)
         except ServerError as error:

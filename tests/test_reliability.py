@@ -18,20 +18,14 @@ from tokportal_async import (
     ServerError,
 )
 from tokportal_async._models import RateLimit
-from tokportal_async._retry import RetryPolicy
 from tokportal_async.sandbox import Fault, RecordedRequest, Sandbox
+from tokportal_async.testing import fast_retries
 
 from .scripted import Reply, scripted_server, silent_server
 
 pytestmark = pytest.mark.anyio
 
 RETRY_LOG = "Retrying "
-
-
-def fast_retries(tp: AsyncTokPortal, max_retries: int) -> AsyncTokPortal:
-    """Keep the policy's shape, not its real-world pauses: tests must not idle."""
-    tp._retry_policy = RetryPolicy(max_retries=max_retries, base_delay=0.001, max_delay=0.01)
-    return tp
 
 
 def retries_logged(caplog: pytest.LogCaptureFixture) -> int:
@@ -115,22 +109,25 @@ async def test_a_burst_stays_inside_the_servers_bucket() -> None:
 async def test_a_429_drains_the_bucket_and_the_client_adapts() -> None:
     # The client believes in a bigger budget than the server grants: the first wave meets
     # 429s, after which the client paces to the server's headers and loses nothing.
-    async with Sandbox(accounts=10, rate_limit=5, rate_window=1) as sandbox:
-        bucket = RateLimiter(limit=50, window=1)
+    async with Sandbox(accounts=10, rate_limit=10, rate_window=0.5) as sandbox:
+        bucket = RateLimiter(limit=100, window=0.5)
         tp = fast_retries(client_for(sandbox, rate_limiter=bucket), max_retries=5)
         async with tp:
             async with anyio.create_task_group() as group:
-                for _ in range(20):
+                for _ in range(30):
                     group.start_soon(tp.accounts.list)
             assert sandbox.state.rate_limiter is not None
             first_wave = sandbox.state.rate_limiter.rejected
-            assert bucket.limit == 5  # learned from X-RateLimit-Limit
+            assert bucket.limit == 10  # learned from X-RateLimit-Limit
             async with anyio.create_task_group() as group:
-                for _ in range(10):
+                for _ in range(15):
                     group.start_soon(tp.accounts.list)
             second_wave = sandbox.state.rate_limiter.rejected - first_wave
     assert first_wave > 0
     assert second_wave == 0
+    # Alone on its key: those 429s told the budget, not that others spend it. A client that
+    # took them for others would have halved its pace.
+    assert bucket.share == 1.0
 
 
 async def test_rate_limit_headers_are_kept_on_the_client() -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from tokportal_async import AsyncTokPortal, AuthenticationError, NotFoundError
 from tokportal_async.sandbox import Sandbox
+from tokportal_async.testing import fast_retries
 
 from .conftest import client_for
 
@@ -93,14 +94,12 @@ async def test_errors_and_tracebacks_never_show_the_key(sandbox: Sandbox) -> Non
 async def test_no_secret_in_logs_through_retries_and_rate_limits(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from tokportal_async._retry import RetryPolicy
-
     caplog.set_level(logging.DEBUG)
     async with Sandbox(accounts=20, fault_rate=0.5, fault_seed=3, rate_limit=1000) as sandbox:
         record = sandbox.state.accounts[0]
         sent = sandbox.state.trigger_verification_code(record["id"], delay=0)
         tp = client_for(sandbox, timeout=1)
-        tp._retry_policy = RetryPolicy(max_retries=10, base_delay=0.001, max_delay=0.01)
+        fast_retries(tp, max_retries=10)
         sandbox.state.acknowledge(record["id"])
         async with tp:
             await tp.accounts.get(record["id"])

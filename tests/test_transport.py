@@ -16,7 +16,7 @@ from tokportal_async import (
     RateLimitError,
     ServerError,
 )
-from tokportal_async._retry import RetryPolicy
+from tokportal_async.testing import fast_retries
 
 from .scripted import DROP, REQUEST_ID, Reply, refused_base_url, scripted_server, silent_server
 
@@ -34,9 +34,7 @@ RATE_LIMITED = {"error": {"code": "RATE_LIMIT_EXCEEDED", "message": "slow down"}
 
 def client(base_url: str, *, max_retries: int = 2, timeout: float = 10) -> AsyncTokPortal:
     tp = AsyncTokPortal("k", base_url=base_url, max_retries=max_retries, timeout=timeout)
-    # Tests keep the policy's shape but not its real-world pauses.
-    tp._retry_policy = RetryPolicy(max_retries=max_retries, base_delay=0.001, max_delay=0.01)
-    return tp
+    return fast_retries(tp)  # the policy's shape, not its real-world pauses
 
 
 async def test_get_is_retried_on_503_until_it_succeeds() -> None:

@@ -31,7 +31,7 @@ from ._retry import RetryMode, RetryPolicy, send_with_retries
 from ._settings import resolve_api_key, resolve_base_url, resolve_timeout
 from ._text import printable
 from ._transport import Transport
-from ._validation import check_positive_seconds, request_method, request_path
+from ._validation import check_positive_seconds, check_retries, request_method, request_path
 
 __all__ = ["AsyncTokPortal"]
 
@@ -100,8 +100,7 @@ class AsyncTokPortal:
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         session: aiohttp.ClientSession | None = None,
     ) -> None:
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise ValueError(f"max_retries must be an integer >= 0, got {max_retries!r}")
+        check_retries(max_retries)
         check_positive_seconds("retry_deadline", retry_deadline, allow_zero=True)
         if (
             isinstance(max_response_bytes, bool)

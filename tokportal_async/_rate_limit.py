@@ -119,6 +119,8 @@ class RateLimiter:
         self._refilled_at: float | None = None
         self._in_flight = 0
         self._waiting = 0
+        #: Requests sent before the server's headers were heard, not answered yet.
+        self._sent_blind = 0
         self._first_done = False
         #: None until the first answer; then whether the server reports a limit at all.
         self._server_limits: bool | None = None
@@ -132,6 +134,7 @@ class RateLimiter:
         self._changed = anyio.Event()
         self._in_flight = 0
         self._waiting = 0
+        self._sent_blind = 0
 
     def __repr__(self) -> str:
         return f"RateLimiter(limit={int(self._capacity)}, window={self.window:g})"
@@ -259,6 +262,8 @@ class RateLimiter:
     async def _acquire(self, *, give_up_at: float | None = None) -> Grant | None:
         """:meth:`acquire`, returning the grant a shared bucket's report refers to."""
         await self.acquire(give_up_at=give_up_at)
+        if self._server_limits is not True:
+            self._sent_blind += 1
         return None
 
     def _bind(self, api_key: str) -> None:
@@ -279,6 +284,12 @@ class RateLimiter:
     def release(self, *, status: int | None, rate_limit: RateLimit | None) -> None:
         """Count a request as answered (``status``) or failed (``None``), and learn from it."""
         self._in_flight -= 1
+        # Answers come back roughly in the order their requests left: the first ones are
+        # those sent before the bucket knew the server's budget. Their 429s say that the
+        # budget was not known yet, not that others spend the key.
+        blind = self._sent_blind > 0
+        if blind:
+            self._sent_blind -= 1
         now = anyio.current_time()
         self._refill(now)  # before the first end, this only sets the clock's start
         self._first_done = True
@@ -292,7 +303,7 @@ class RateLimiter:
                 self._learned_rate = None  # a new budget: its rate is learned afresh
             self._capacity = float(max(1, rate_limit.limit))
             self._learn_rate(rate_limit)
-            self._share.observe(limited=status == 429, now=now)
+            self._share.observe(limited=status == 429 and not blind, now=now)
             # The server's count, less what we sent that it has not counted yet, can only
             # lower our estimate: answers overtake each other on the way back, and an older
             # answer's higher Remaining must not hand out tokens the server no longer has.

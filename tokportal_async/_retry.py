@@ -6,15 +6,18 @@ is not: on the live API an accepted call may debit credits and detach the accoun
 is repeated only where the first attempt provably had no effect (the connection never
 opened, or a 429 refused it).
 
-Waits come from ``backoff``'s exponential generator with full jitter, and never undercut
-the server's ``Retry-After``.
+Waits grow exponentially with ``backoff``'s full jitter (uniform up to the exponential
+step), and never undercut the server's ``Retry-After``. The loop is our own, not
+``backoff``'s decorators: a retry must also end at a deadline it would pass, wait for a
+rate-limit token, and tell a call with effects from a read, and the decorators' async
+detection warns on Python 3.14.
 """
 
 from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 
 import anyio
 import attrs
@@ -57,13 +60,17 @@ class RetryPolicy:
     base_delay: float = RETRY_BASE_DELAY
     max_delay: float = RETRY_MAX_DELAY
     retry_after_cap: float = RETRY_AFTER_CAP
+    #: Spreads each wait below its exponential step, so that clients failing together do
+    #: not retry together (tests may pass their own to make waits exact).
+    jitter: Callable[[float], float] = backoff.full_jitter
 
-    def backoff_delays(self) -> Iterator[float]:
-        """Capped exponential delays with full jitter: uniform(0, base * 2**n)."""
-        delays = backoff.expo(base=2, factor=self.base_delay, max_value=self.max_delay)
-        next(delays)  # backoff's generators are primed with one empty send
-        for delay in delays:
-            yield backoff.full_jitter(delay)
+    def delay(self, retry: int) -> float:
+        """The wait before retry number ``retry`` (0 for the first).
+
+        The jitter of ``min(max_delay, base_delay * 2**retry)``.
+        """
+        step = self.max_delay if retry >= 64 else min(self.max_delay, self.base_delay * 2**retry)
+        return self.jitter(step)
 
 
 def _error_is_retryable(mode: RetryMode, error: APIConnectionError) -> bool:
@@ -115,7 +122,6 @@ async def send_with_retries(
     and the answer's ``retry_note`` says why retrying stopped); raises the last
     :class:`APIConnectionError` when no answer ever came, saying the same.
     """
-    delays = policy.backoff_delays()
     give_up_at: float | None = None
     last: RawResponse | APIConnectionError | None = None
     attempt = 0
@@ -140,7 +146,7 @@ async def send_with_retries(
                 if mode is RetryMode.UNSENT_ONLY:
                     raise _uncertain(error) from error.__cause__  # the scrubbed cause
                 raise
-            wait = next(delays)
+            wait = policy.delay(attempt - 1)
             stop = _why_stop(policy, attempt, give_up_at, wait)
             if stop is not None:
                 stopped = error._with_message(f"{error.message}; {_attempts(attempt)}: {stop}")
@@ -161,7 +167,7 @@ async def send_with_retries(
                     f"TokPortal asked to wait {retry_after:.0f}s, longer than the "
                     f"{policy.retry_after_cap:g}s a call waits",
                 )
-            wait = max(next(delays), retry_after or 0.0)
+            wait = max(policy.delay(attempt - 1), retry_after or 0.0)
             stop = _why_stop(policy, attempt, give_up_at, wait)
             if stop is not None:
                 return _noted(response, attempt, stop)

@@ -112,3 +112,10 @@ def request_path(path: str) -> str:
     if any("/" in unquote(segment) or "\\" in unquote(segment) for segment in segments):
         raise ValueError(f"path must not contain an encoded slash or backslash: {path!r}")
     return quote(path if path.startswith("/") else "/" + path, safe=_PATH_SAFE)
+
+
+def check_retries(max_retries: object) -> int:
+    """``max_retries`` as given, if it is an integer of 0 or more; else a ValueError."""
+    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+        raise ValueError(f"max_retries must be an integer >= 0, got {max_retries!r}")
+    return max_retries

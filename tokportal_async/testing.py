@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
@@ -35,9 +35,51 @@ if TYPE_CHECKING:
 # pytest loads this plugin in every project that installs the SDK, for every run: the
 # clients and the sandbox are imported only when a test asks for the fixture.
 
-__all__ = ["SandboxFixture", "tokportal_sandbox"]
+__all__ = ["SandboxFixture", "fast_retries", "tokportal_sandbox"]
 
 MARKER = "tokportal_sandbox"
+
+#: The waits of :func:`fast_retries`: the policy's shape, in milliseconds.
+FAST_BASE_DELAY = 0.001
+FAST_MAX_DELAY = 0.01
+
+Client = TypeVar("Client", bound=Any)
+
+
+def fast_retries(
+    client: Client, *, max_retries: int | None = None, deadline: float | None = None
+) -> Client:
+    """For tests: ``client``'s retries wait milliseconds instead of seconds.
+
+    Everything else about retrying stays: what is retried and what is not, how many
+    times, the deadline, and the server's ``Retry-After``, which is never undercut (a
+    sandbox asking for a second still costs a second). Takes an ``AsyncTokPortal`` or a
+    ``TokPortal`` and returns it::
+
+        async with fast_retries(AsyncTokPortal(**sandbox.client_kwargs())) as tp: ...
+
+    Args:
+        client: the client to change.
+        max_retries: retries per request instead of the client's own.
+        deadline: seconds after the first attempt past which no retry starts (0: none
+            after the first), instead of the client's own.
+    """
+    import attrs
+
+    from ._client import AsyncTokPortal
+    from ._validation import check_positive_seconds, check_retries
+
+    target = client if isinstance(client, AsyncTokPortal) else getattr(client, "_async", None)
+    if not isinstance(target, AsyncTokPortal):
+        raise TypeError(f"fast_retries takes an AsyncTokPortal or a TokPortal, got {client!r}")
+    changes: dict[str, Any] = {"base_delay": FAST_BASE_DELAY, "max_delay": FAST_MAX_DELAY}
+    if max_retries is not None:
+        changes["max_retries"] = check_retries(max_retries)
+    if deadline is not None:
+        check_positive_seconds("deadline", deadline, allow_zero=True)
+        changes["deadline"] = float(deadline)
+    target._retry_policy = attrs.evolve(target._retry_policy, **changes)
+    return client
 
 
 class SandboxFixture:
