@@ -123,23 +123,46 @@ class PortalRunner:
             started.append(task)
             task.add_done_callback(lambda _: done.release())
 
-        self._schedule(start, coro)
+        try:
+            self._schedule(start, coro)
+        except RuntimeError:
+            raise  # refused (closed, or called from the loop): nothing was started
+        except BaseException:
+            # Ctrl+C while handing the call over: ``start`` may or may not be queued.
+            self._interrupted(started, coro, done)
+            raise
         try:
             done.acquire()
         except BaseException:
             # Interrupted while waiting (KeyboardInterrupt): cancel the task too, so no
-            # request goes on behind the caller's back. Callbacks run in order, so the
-            # task exists by the time this runs. Then wait for the cancellation to land:
-            # until the task has ended, an iterator it was advancing cannot be closed
-            # ("aclose(): asynchronous generator is already running"). A second Ctrl+C
-            # stops the wait.
-            self._loop.call_soon_threadsafe(lambda: started[0].cancel())
-            done.acquire(timeout=CANCEL_GRACE)
+            # request goes on behind the caller's back.
+            self._interrupted(started, coro, done)
             raise
         task = started[0]
         if task.cancelled() and self._closed:
             raise RuntimeError("The TokPortal client was closed during this call.")
         return task.result()
+
+    def _interrupted(
+        self, started: list[asyncio.Task[Any]], coro: Coroutine[Any, Any, Any], done: threading.Lock
+    ) -> None:
+        """Cancel an interrupted call's task and wait (boundedly) until it has ended.
+
+        Until it has, an iterator it was advancing cannot be closed ("aclose(): asynchronous
+        generator is already running"). Callbacks run in order: if the task was queued, it
+        exists when this runs; if it never was, there is nothing to wait for. A second
+        Ctrl+C stops the wait.
+        """
+
+        def cancel() -> None:
+            if started:
+                started[0].cancel()
+            else:
+                coro.close()  # never started: nothing runs, nothing to wait for
+                done.release()
+
+        self._loop.call_soon_threadsafe(cancel)
+        done.acquire(timeout=CANCEL_GRACE)
 
     def iterate(self, iterator: AsyncIterator[T]) -> Iterator[T]:
         """A plain iterator over ``iterator``, one loop round trip per item.
