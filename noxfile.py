@@ -9,7 +9,7 @@ nox.options.sessions = ["lint", "typecheck", "tests"]
 nox.options.error_on_missing_interpreters = True
 
 PYTHON = "3.11"
-LINTED = ["tokportal_async", "tests", "examples", "benchmarks", "noxfile.py"]
+LINTED = ["tokportal_async", "tests", "examples", "benchmarks", "tools", "noxfile.py"]
 #: The development dependencies, as pyproject.toml's [dependency-groups] (PEP 735) list them.
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 
@@ -25,14 +25,14 @@ def lint(session: nox.Session) -> None:
     session.install(*group("lint"), "-e", ".")
     session.run("ruff", "check", *LINTED)
     session.run("ruff", "format", "--check", *LINTED)
-    session.run("python", "-m", "tokportal_async._codegen", "--check")
+    session.run("python", "tools/codegen.py", "--check")
 
 
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on the package, the examples users copy from, tests and benchmarks."""
     session.install(*group("typecheck"), "-e", ".[speed,redis,cli]")
-    session.run("mypy", "--strict", "tokportal_async", "examples", "tests", "benchmarks")
+    session.run("mypy", "--strict", "tokportal_async", "examples", "tests", "benchmarks", "tools")
 
 
 @nox.session(python=PYTHON)
