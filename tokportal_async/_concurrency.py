@@ -10,6 +10,12 @@ tasks of the event loop, owned by the generator: at most ``concurrency`` in flig
 cancelled and awaited when the generator finishes, fails or is closed. ``map_ordered``
 yields in input order, holding up to ``window`` results ahead so that one slow job does
 not stop the others; ``map_unordered`` yields as jobs finish.
+
+The vocabulary is anyio's wherever the shape allows it: task groups, cancel scopes,
+sleeps. The generators alone use asyncio tasks, on purpose: anyio has no task that a
+generator can own across ``yield`` without a scope, and the SDK runs on asyncio anyway
+(aiohttp does). They still wait for their abandoned tasks under an anyio shield, so a
+cancelled consumer cannot leave a request running.
 """
 
 from __future__ import annotations

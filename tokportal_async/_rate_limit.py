@@ -96,6 +96,9 @@ class RateLimiter:
         window: seconds over which ``limit`` requests refill, until the server's headers
             show its own.
         wall_clock: the time source ``X-RateLimit-Reset`` (a Unix time) is read against.
+        clock: the monotonic time source the bucket refills by (default: the event loop's,
+            ``anyio.current_time``). Tests pass their own to move time by hand; waits
+            still run on the event loop's clock.
     """
 
     def __init__(
@@ -104,12 +107,14 @@ class RateLimiter:
         limit: int = DOCUMENTED_RATE_LIMIT,
         window: float = DOCUMENTED_RATE_WINDOW,
         wall_clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = anyio.current_time,
     ) -> None:
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise ValueError(f"limit must be a positive integer, got {limit!r}")
         check_positive_seconds("window", window)
         self._window = float(window)
         self._wall_clock = wall_clock
+        self._clock = clock
         #: The refill rate learned from X-RateLimit-Reset (tokens a second), if any yet.
         self._learned_rate: float | None = None
         #: This client's share of the key, when other clients spend it too.
@@ -206,7 +211,7 @@ class RateLimiter:
 
     def _take(self) -> bool:
         """Take a token if one is free now."""
-        self._refill(anyio.current_time())
+        self._refill(self._clock())
         if self._tokens < 1:
             return False
         self._tokens -= 1
@@ -236,10 +241,10 @@ class RateLimiter:
         refill rate says no token can come in time (a retry in a 429 storm fails fast).
         """
         if self._take_now():
-            self._in_flight += 1
+            self._sent()
             return
         if give_up_at is not None:
-            self._refill(anyio.current_time())
+            self._refill(self._clock())
             if anyio.current_time() + self._token_due_in() > give_up_at:
                 raise NoTokenInTime
         self._waiting += 1
@@ -253,7 +258,7 @@ class RateLimiter:
                         changed = self._changed
                         with anyio.move_on_after(wait):
                             await changed.wait()
-                    self._in_flight += 1
+                    self._sent()
         finally:
             self._waiting -= 1
         if scope.cancelled_caught:
@@ -262,9 +267,13 @@ class RateLimiter:
     async def _acquire(self, *, give_up_at: float | None = None) -> Grant | None:
         """:meth:`acquire`, returning the grant a shared bucket's report refers to."""
         await self.acquire(give_up_at=give_up_at)
+        return None
+
+    def _sent(self) -> None:
+        """Count a request on its way (and whether it left before the budget was known)."""
+        self._in_flight += 1
         if self._server_limits is not True:
             self._sent_blind += 1
-        return None
 
     def _bind(self, api_key: str) -> None:
         """Hear which key the bucket paces (a shared bucket is per key)."""
@@ -290,7 +299,7 @@ class RateLimiter:
         blind = self._sent_blind > 0
         if blind:
             self._sent_blind -= 1
-        now = anyio.current_time()
+        now = self._clock()
         self._refill(now)  # before the first end, this only sets the clock's start
         self._first_done = True
         if status is None:

@@ -1,0 +1,111 @@
+"""The token bucket on its own: a clock moved by hand, no server, no waiting."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import anyio
+import pytest
+
+from tokportal_async import RateLimit, RateLimiter
+from tokportal_async._rate_limit import NoTokenInTime
+
+pytestmark = pytest.mark.anyio
+
+
+class Clock:
+    """A monotonic clock that moves only when told to."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def headers(limit: int, remaining: int, reset_in: float | None = None) -> RateLimit:
+    reset = None if reset_in is None else datetime.now(UTC) + timedelta(seconds=reset_in)
+    return RateLimit(limit=limit, remaining=remaining, reset=reset)
+
+
+async def free_token(bucket: RateLimiter) -> bool:
+    """Whether a token can be had now, without waiting."""
+    try:
+        await bucket.acquire(give_up_at=anyio.current_time())
+    except NoTokenInTime:
+        return False
+    return True
+
+
+async def spend(bucket: RateLimiter, answers: int, limit: int = 2) -> None:
+    for n in range(answers):
+        await bucket.acquire()
+        bucket.release(status=200, rate_limit=headers(limit, limit - 1 - n))
+
+
+async def test_the_bucket_refills_by_its_clock() -> None:
+    clock = Clock()
+    bucket = RateLimiter(limit=2, window=1.0, clock=clock)
+    await spend(bucket, 2)
+    assert not await free_token(bucket)
+    clock.now += 0.5  # two a second: one token back
+    assert await free_token(bucket)
+    assert not await free_token(bucket)
+
+
+async def test_nothing_refills_before_the_first_answer() -> None:
+    # The server's bucket starts refilling when our first request reaches it, which we
+    # learn no sooner than its answer.
+    clock = Clock()
+    bucket = RateLimiter(limit=1, window=1.0, clock=clock)
+    await bucket.acquire()
+    clock.now += 5
+    assert not await free_token(bucket)
+
+
+async def test_a_429_empties_the_bucket_until_it_refills() -> None:
+    clock = Clock()
+    bucket = RateLimiter(limit=10, window=1.0, clock=clock)
+    await spend(bucket, 1, limit=10)
+    await bucket.acquire()
+    bucket.release(status=429, rate_limit=headers(10, 0))
+    assert not await free_token(bucket)
+    clock.now += 0.1  # ten a second, but the 429 halved this client's share: half a token
+    assert not await free_token(bucket)
+    clock.now += 0.1
+    assert await free_token(bucket)
+
+
+async def test_remaining_lowers_the_level_but_never_raises_it() -> None:
+    clock = Clock()
+    bucket = RateLimiter(limit=5, window=1.0, clock=clock)
+    await bucket.acquire()
+    bucket.release(status=200, rate_limit=headers(5, 0))  # others spent the rest
+    assert not await free_token(bucket)
+
+
+async def test_the_refill_rate_is_learned_from_reset() -> None:
+    bucket = RateLimiter(limit=60, window=60.0, clock=Clock())
+    await bucket.acquire()
+    # 30 of 60 spent, full again in 3 s: at least (30 - 1) / 3 tokens a second.
+    bucket.release(status=200, rate_limit=headers(60, 30, reset_in=3))
+    assert bucket.window < 60 / 9  # learned: far faster than the given minute
+
+
+async def test_a_429_before_the_budget_is_known_does_not_cut_the_share() -> None:
+    bucket = RateLimiter(limit=50, window=1.0, clock=Clock())
+    for _ in range(3):
+        await bucket.acquire()  # sent before any answer: the budget is not known yet
+    bucket.release(status=200, rate_limit=headers(5, 0))
+    bucket.release(status=429, rate_limit=headers(5, 0))
+    bucket.release(status=429, rate_limit=headers(5, 0))
+    assert bucket.share == 1.0
+
+
+async def test_a_429_the_bucket_did_not_foresee_cuts_the_share() -> None:
+    clock = Clock()
+    bucket = RateLimiter(limit=5, window=1.0, clock=clock)
+    await spend(bucket, 1, limit=5)  # the budget is known from here on
+    await bucket.acquire()
+    bucket.release(status=429, rate_limit=headers(5, 0))  # others spend the key too
+    assert bucket.share == 0.5
