@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from ._concurrency import check_concurrency
 from ._constants import DEFAULT_ITER_PER_PAGE
@@ -18,10 +17,8 @@ from ._models import AccountBan, BanResolutionKind, BanStatus, Page
 from ._pagination import flattens, items_of, walk_pages
 from ._query import query
 from ._response import decode_page
+from ._retry import SendRequest
 from ._validation import check_filter, check_page, check_per_page
-
-if TYPE_CHECKING:
-    from ._client import AsyncTokPortal
 
 __all__ = ["AsyncAccountBans"]
 
@@ -80,8 +77,8 @@ class AsyncAccountBans:
             print(ban.account_id, ban.status, ban.resolution)
     """
 
-    def __init__(self, client: AsyncTokPortal) -> None:
-        self._client = client
+    def __init__(self, send: SendRequest) -> None:
+        self._send = send  # the client's requests: paced, retried, typed
 
     async def list(
         self,
@@ -111,7 +108,7 @@ class AsyncAccountBans:
         params = _ban_filters(
             status, resolution, account_id, since, include_screenshots, page, per_page
         )
-        response = await self._client._request("GET", "/account-bans", params=params)
+        response = await self._send("GET", "/account-bans", params=params)
         return decode_page(response, AccountBan, expected_page=page)
 
     async def pages(

@@ -12,7 +12,7 @@ from collections.abc import (
     Iterable,
 )
 from contextlib import aclosing
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+from typing import Any, Literal, TypeVar, overload
 
 import anyio
 
@@ -42,7 +42,7 @@ from ._models import (
 from ._pagination import flattens, items_of, walk_pages
 from ._query import query
 from ._response import decode_data, decode_page
-from ._retry import RetryMode
+from ._retry import RetryMode, SendRequest
 from ._validation import (
     check_filter,
     check_page,
@@ -50,9 +50,6 @@ from ._validation import (
     check_positive_seconds,
     path_segment,
 )
-
-if TYPE_CHECKING:
-    from ._client import AsyncTokPortal
 
 __all__ = ["AsyncAccounts"]
 
@@ -137,8 +134,8 @@ class AsyncAccounts:
     :meth:`AsyncTokPortal.request`.
     """
 
-    def __init__(self, client: AsyncTokPortal) -> None:
-        self._client = client
+    def __init__(self, send: SendRequest) -> None:
+        self._send = send  # the client's requests: paced, retried, typed
 
     async def list(
         self,
@@ -164,7 +161,7 @@ class AsyncAccounts:
             print(page.pagination.total, [a.username for a in page])
         """
         params = _account_filters(platform, country, banned, page, per_page)
-        response = await self._client._request("GET", "/accounts", params=params)
+        response = await self._send("GET", "/accounts", params=params)
         return decode_page(response, Account, expected_page=page)
 
     async def pages(
@@ -321,7 +318,7 @@ class AsyncAccounts:
         from :meth:`reveal_credentials`. Deployments that still follow the original
         Accounts page include ``credentials`` here.
         """
-        response = await self._client._request("GET", _account_path(account_id))
+        response = await self._send("GET", _account_path(account_id))
         return decode_data(response, AccountDetail, identity=("id", account_id))
 
     @overload
@@ -397,7 +394,7 @@ class AsyncAccounts:
         """
         path = _account_path(account_id, "bundles")
         params = _bundle_filters(status, page, per_page)
-        response = await self._client._request("GET", path, params=params)
+        response = await self._send("GET", path, params=params)
         return decode_page(response, Bundle, expected_page=page)
 
     async def bundle_pages(
@@ -593,7 +590,7 @@ class AsyncAccounts:
         body = _acceptance(accept_policy)
         # No Idempotency-Key, ever: TokPortal rejects it on secret-bearing calls. And no
         # retry once the request may have reached the server (see RetryMode).
-        response = await self._client._request("POST", path, json=body, mode=RetryMode.UNSENT_ONLY)
+        response = await self._send("POST", path, json=body, mode=RetryMode.UNSENT_ONLY)
         return decode_data(response, model, identity=("account_id", account_id))
 
     async def wait_for_verification_code(

@@ -169,12 +169,12 @@ class AsyncTokPortal:
     @functools.cached_property
     def accounts(self) -> AsyncAccounts:
         """Delivered accounts: list, get, bundles, credentials and verification codes."""
-        return AsyncAccounts(self)
+        return AsyncAccounts(self._request)
 
     @functools.cached_property
     def account_bans(self) -> AsyncAccountBans:
         """Bans of delivered accounts: appeal status and resolution."""
-        return AsyncAccountBans(self)
+        return AsyncAccountBans(self._request)
 
     async def __aenter__(self) -> Self:
         self._transport.open()

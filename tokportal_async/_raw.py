@@ -6,13 +6,24 @@ with nothing above it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 import attrs
 
 from ._constants import REQUEST_ID_HEADERS
+from ._json import loads
 
-__all__ = ["RawResponse", "request_id_of"]
+__all__ = ["ErrorFields", "RawResponse", "request_id_of"]
+
+
+class ErrorFields(NamedTuple):
+    """What an error envelope says, as far as it can be read: each part may be missing."""
+
+    code: str | None
+    message: str | None
+    details: dict[str, Any]
 
 
 def request_id_of(headers: Mapping[str, str]) -> str | None:
@@ -44,6 +55,27 @@ class RawResponse:
     def request_id(self) -> str | None:
         """The request id support asks for (see :func:`request_id_of`)."""
         return request_id_of(self.headers)
+
+    @functools.cached_property
+    def error(self) -> ErrorFields:
+        """``error.code``, ``error.message`` and ``error.details`` from the body, read once.
+
+        The retry policy (for ``details.retry_after_seconds``) and the error it raises both
+        need them; a body that is not the envelope gives ``(None, None, {})``.
+        """
+        try:
+            payload = loads(self.body)
+        except ValueError:
+            return ErrorFields(None, None, {})
+        error = payload.get("error") if isinstance(payload, dict) else None
+        if not isinstance(error, dict):
+            return ErrorFields(None, None, {})
+        code, message, details = error.get("code"), error.get("message"), error.get("details")
+        return ErrorFields(
+            code if isinstance(code, str) else None,
+            message if isinstance(message, str) else None,
+            details if isinstance(details, dict) else {},
+        )
 
     @property
     def ok(self) -> bool:

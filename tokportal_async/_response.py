@@ -260,8 +260,7 @@ def rate_limit_of(headers: Mapping[str, str]) -> RateLimit | None:
 
 def retry_after_of(response: RawResponse) -> float | None:
     """The wait an answer asks for, from its headers or its error details."""
-    _, _, details = _error_fields(response)
-    return parse_retry_after(response.headers, details)
+    return parse_retry_after(response.headers, response.error.details)
 
 
 def _seconds_until_http_date(value: str, now: datetime | None) -> float | None:
@@ -277,30 +276,13 @@ def _seconds_until_http_date(value: str, now: datetime | None) -> float | None:
         return None
 
 
-def _error_fields(response: RawResponse) -> tuple[str | None, str | None, dict[str, Any]]:
-    """``(code, message, details)`` from the error envelope, as far as it can be read."""
-    try:
-        payload = loads(response.body)
-    except ValueError:
-        return None, None, {}
-    error = payload.get("error") if isinstance(payload, dict) else None
-    if not isinstance(error, dict):
-        return None, None, {}
-    code, message, details = error.get("code"), error.get("message"), error.get("details")
-    return (
-        code if isinstance(code, str) else None,
-        message if isinstance(message, str) else None,
-        details if isinstance(details, dict) else {},
-    )
-
-
 def error_for(response: RawResponse) -> APIError:
     """The typed error for a non-2xx answer, whatever its body looks like.
 
     The class comes from the error code where the code decides (the verification code),
     else from the status; unknown codes and statuses fall back to the status class.
     """
-    code, message, details = _error_fields(response)
+    code, message, details = response.error
     if message is None:
         if 300 <= response.status < 400:
             message = (

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol
 
 import anyio
 import attrs
@@ -30,7 +31,7 @@ from ._raw import RawResponse
 from ._response import retry_after_of
 from ._text import printable
 
-__all__ = ["RetryMode", "RetryPolicy", "send_with_retries"]
+__all__ = ["RetryMode", "RetryPolicy", "SendRequest", "send_with_retries"]
 
 logger = logging.getLogger("tokportal_async")
 
@@ -100,6 +101,24 @@ def _noted(response: RawResponse, attempts: int, reason: str) -> RawResponse:
 
 
 Pace = Callable[[float | None], Awaitable[None]]
+
+
+class SendRequest(Protocol):
+    """How a resource (``tp.accounts``) reaches the API, and all it knows of the client.
+
+    One request, paced and retried under the client's policy; its answer may be an error
+    status, which the resource turns into its typed error.
+    """
+
+    async def __call__(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+        mode: RetryMode = RetryMode.IDEMPOTENT,
+    ) -> RawResponse: ...
 
 
 async def send_with_retries(
