@@ -21,6 +21,7 @@ from tokportal_async._models import RateLimit
 from tokportal_async.sandbox import Fault, RecordedRequest, Sandbox
 from tokportal_async.testing import fast_retries
 
+from .conftest import client_for
 from .scripted import Reply, scripted_server, silent_server
 
 pytestmark = pytest.mark.anyio
@@ -87,10 +88,6 @@ async def test_fetching_1000_details_concurrently_under_faults_loses_nothing(
     assert sum(injected.values()) > 0
     assert set(injected) == set(Fault)  # every kind of fault was met and survived
     assert_one_retry_per_fault(retries_logged(caplog), injected)
-
-
-def client_for(sandbox: Sandbox, **kwargs: Any) -> AsyncTokPortal:
-    return AsyncTokPortal(sandbox.api_key, base_url=sandbox.base_url, **kwargs)
 
 
 async def test_a_burst_stays_inside_the_servers_bucket() -> None:
