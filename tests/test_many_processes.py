@@ -281,7 +281,7 @@ async def test_tokens_granted_since_are_not_counted_as_refill(bucket: _Bucket) -
     granted = await bucket.take()
     for _ in range(8):
         await bucket.take()  # others spent what refilled since
-    long_ago = (int(granted[1]), float(granted[2]) - 0.5)  # five tokens' refill
+    long_ago = (int(granted[1]), float(granted[2]) - 0.1)  # one token's refill
     await bucket.observe(remaining=0, grant=long_ago)
     assert await bucket.field("tokens") <= 0
 
