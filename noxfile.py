@@ -42,7 +42,7 @@ def bench(session: nox.Session) -> None:
     About eight minutes on two cores; ``nox -s bench -- quick`` leaves out the 40-second
     serial runs. Results and their reading: benchmarks/README.md.
     """
-    session.install(*group("bench"), "-e", ".[speed,redis]")
+    session.install(*group("bench"), "-e", ".[speed,redis,cli]")
     quick = "quick" in session.posargs
     session.run("python", "-m", "benchmarks.requests")
     session.run("python", "-m", "benchmarks.requests", "--tls")

@@ -172,10 +172,12 @@ async def test_no_exception_reachable_from_an_error_holds_the_key(reply: bytes) 
 
 async def test_a_server_echoing_the_request_as_broken_http_never_shows_the_key() -> None:
     async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        head = await reader.readuntil(b"\r\n\r\n")
-        writer.write(head)  # the request line and headers, key included, as the "answer"
-        await writer.drain()
-        writer.close()
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            writer.write(head)  # the request line and headers, key included, as the "answer"
+            await writer.drain()
+        finally:
+            writer.close()  # whatever the client did: no socket is left to the collector
 
     server = await asyncio.start_server(on_connect, "127.0.0.1", 0)
     url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/api/ext"

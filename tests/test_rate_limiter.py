@@ -92,14 +92,23 @@ async def test_the_refill_rate_is_learned_from_reset() -> None:
     assert bucket.window < 60 / 9  # learned: far faster than the given minute
 
 
-async def test_a_429_before_the_budget_is_known_does_not_cut_the_share() -> None:
+async def test_a_429_to_its_own_blind_burst_does_not_cut_the_share() -> None:
+    bucket = RateLimiter(limit=50, window=1.0, clock=Clock())
+    for _ in range(8):
+        await bucket.acquire()  # sent before any answer, more than the budget of 5
+    bucket.release(status=200, rate_limit=headers(5, 0))
+    for _ in range(7):
+        bucket.release(status=429, rate_limit=headers(5, 0))
+    assert bucket.share == 1.0  # its own doing, not others spending the key
+
+
+async def test_a_429_to_a_blind_burst_within_the_budget_cuts_the_share() -> None:
     bucket = RateLimiter(limit=50, window=1.0, clock=Clock())
     for _ in range(3):
-        await bucket.acquire()  # sent before any answer: the budget is not known yet
+        await bucket.acquire()  # sent before any answer, fewer than the budget of 5
     bucket.release(status=200, rate_limit=headers(5, 0))
     bucket.release(status=429, rate_limit=headers(5, 0))
-    bucket.release(status=429, rate_limit=headers(5, 0))
-    assert bucket.share == 1.0
+    assert bucket.share == 0.5  # three cannot spend five: others spend the key too
 
 
 async def test_a_429_the_bucket_did_not_foresee_cuts_the_share() -> None:

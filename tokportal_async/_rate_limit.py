@@ -124,8 +124,9 @@ class RateLimiter:
         self._refilled_at: float | None = None
         self._in_flight = 0
         self._waiting = 0
-        #: Requests sent before the server's headers were heard, not answered yet.
+        #: Requests sent before the server's headers were heard: not answered yet, and all.
         self._sent_blind = 0
+        self._blind_total = 0
         self._first_done = False
         #: None until the first answer; then whether the server reports a limit at all.
         self._server_limits: bool | None = None
@@ -274,6 +275,7 @@ class RateLimiter:
         self._in_flight += 1
         if self._server_limits is not True:
             self._sent_blind += 1
+            self._blind_total += 1
 
     def _bind(self, api_key: str) -> None:
         """Hear which key the bucket paces (a shared bucket is per key)."""
@@ -294,8 +296,7 @@ class RateLimiter:
         """Count a request as answered (``status``) or failed (``None``), and learn from it."""
         self._in_flight -= 1
         # Answers come back roughly in the order their requests left: the first ones are
-        # those sent before the bucket knew the server's budget. Their 429s say that the
-        # budget was not known yet, not that others spend the key.
+        # those sent before the bucket knew the server's budget.
         blind = self._sent_blind > 0
         if blind:
             self._sent_blind -= 1
@@ -312,7 +313,10 @@ class RateLimiter:
                 self._learned_rate = None  # a new budget: its rate is learned afresh
             self._capacity = float(max(1, rate_limit.limit))
             self._learn_rate(rate_limit)
-            self._share.observe(limited=status == 429 and not blind, now=now)
+            # A 429 to a request sent blind is this client's own doing when it sent more
+            # than the whole budget before knowing it; otherwise others spend the key too.
+            own_doing = blind and self._blind_total > rate_limit.limit
+            self._share.observe(limited=status == 429 and not own_doing, now=now)
             # The server's count, less what we sent that it has not counted yet, can only
             # lower our estimate: answers overtake each other on the way back, and an older
             # answer's higher Remaining must not hand out tokens the server no longer has.
