@@ -14,7 +14,12 @@ from collections import Counter
 
 import attrs
 
-__all__ = ["Fault", "FaultPlan"]
+__all__ = ["DEFAULT_STALL_SECONDS", "Fault", "FaultPlan"]
+
+
+#: How long a stalled request hangs by default: long enough to be a stall for a client
+#: with a short timeout, short enough that a demo with faults does not sit still.
+DEFAULT_STALL_SECONDS = 5.0
 
 
 class Fault(enum.StrEnum):
@@ -37,7 +42,7 @@ class FaultPlan:
     kinds: tuple[Fault, ...] = tuple(Fault)
     seed: int = 0
     #: How long a stall lasts at most, if the client does not give up first.
-    stall_seconds: float = 30.0
+    stall_seconds: float = DEFAULT_STALL_SECONDS
     injected: Counter[Fault] = attrs.field(factory=Counter)
     _seen: Counter[str] = attrs.field(factory=Counter)
 

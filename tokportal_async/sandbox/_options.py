@@ -9,12 +9,13 @@ all take these options, under the same names (``--fault-rate`` on the command li
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Sequence
 from typing import Any, Literal
 
 import attrs
 
-from ._faults import Fault
+from ._faults import DEFAULT_STALL_SECONDS, Fault
 
 __all__ = ["DEFAULT_CREDITS", "DEFAULT_POLICY_VERSION", "PROFILES", "Profile", "SandboxOptions"]
 
@@ -25,31 +26,23 @@ PROFILES: tuple[Profile, ...] = ("live", "seed")
 DEFAULT_POLICY_VERSION = "2026-11-01"
 #: The sandbox user's credit balance: enough for dozens of acknowledgments.
 DEFAULT_CREDITS = 10_000
-#: How long a stalled request hangs by default: long enough to be a stall for a client
-#: with a short timeout, short enough that a demo with faults does not sit still.
-DEFAULT_STALL_SECONDS = 5.0
 
 
 def _help(text: str, *, metavar: str | None = None) -> dict[str, Any]:
     return {"help": text, "metavar": metavar}
 
 
-def _at_least(minimum: float, *, above: bool = False) -> Any:
+def _in_range(low: float, high: float = math.inf, *, above: bool = False) -> Any:
+    """A validator: a number from ``low`` (excluded when ``above``) to ``high``, or None."""
+
     def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if value is None:
             return
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"{attribute.name} must be a number, got {value!r}")
-        if value < minimum or (above and value == minimum):
+        if value < low or (above and value == low):
             relation = "above" if above else "at least"
-            raise ValueError(f"{attribute.name} must be {relation} {minimum:g}, got {value!r}")
-
-    return check
-
-
-def _between(low: float, high: float) -> Any:
-    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-        _at_least(low)(instance, attribute, value)
+            raise ValueError(f"{attribute.name} must be {relation} {low:g}, got {value!r}")
         if value > high:
             raise ValueError(f"{attribute.name} must be at most {high:g}, got {value!r}")
 
@@ -82,7 +75,7 @@ class SandboxOptions:
     """
 
     accounts: int = attrs.field(
-        default=250, validator=_at_least(0), metadata=_help("accounts to generate", metavar="N")
+        default=250, validator=_in_range(0), metadata=_help("accounts to generate", metavar="N")
     )
     seed: int = attrs.field(default=0, metadata=_help("the same seed gives the same data"))
     api_key: str | None = attrs.field(
@@ -112,17 +105,17 @@ class SandboxOptions:
     )
     credits: int = attrs.field(
         default=DEFAULT_CREDITS,
-        validator=_at_least(0),
+        validator=_in_range(0),
         metadata=_help("the user's credit balance", metavar="N"),
     )
     latency: float = attrs.field(
         default=0.0,
-        validator=_at_least(0),
+        validator=_in_range(0),
         metadata=_help("seconds added before every answer", metavar="SECONDS"),
     )
     fault_rate: float = attrs.field(
         default=0.0,
-        validator=_between(0, 1),
+        validator=_in_range(0, 1),
         metadata=_help(
             "share of requests (0-1) answered with a fault: 5xx, HTML 502, drop, stall, "
             "truncated body",
@@ -142,22 +135,22 @@ class SandboxOptions:
     )
     stall_seconds: float = attrs.field(
         default=DEFAULT_STALL_SECONDS,
-        validator=_at_least(0, above=True),
+        validator=_in_range(0, above=True),
         metadata=_help("how long a stalled request hangs at most", metavar="SECONDS"),
     )
     rate_limit: int | None = attrs.field(
         default=None,
-        validator=_at_least(1),
+        validator=_in_range(1),
         metadata=_help("enforce a token bucket of N requests per --rate-window", metavar="N"),
     )
     rate_window: float = attrs.field(
         default=60.0,
-        validator=_at_least(0, above=True),
+        validator=_in_range(0, above=True),
         metadata=_help("seconds over which --rate-limit refills", metavar="SECONDS"),
     )
     host: str = attrs.field(default="127.0.0.1", metadata=_help("the address to listen on"))
     port: int = attrs.field(
-        default=0, validator=_between(0, 65_535), metadata=_help("the port (0: a free one)")
+        default=0, validator=_in_range(0, 65_535), metadata=_help("the port (0: a free one)")
     )
 
     @classmethod
@@ -182,35 +175,31 @@ class SandboxOptions:
         for field in attrs.fields(cls):
             flag = "--" + field.name.replace("_", "-")
             help_text, metavar = field.metadata["help"], field.metadata["metavar"]
-            default = defaults.get(field.name, field.default)
+            # Not given: None, so that the field's own default applies, unless the command
+            # line has its own.
+            given = defaults.get(field.name)
+            shown = field.default if given is None else given
             kind = str(field.type)
             if kind.startswith("bool"):
                 action = argparse.BooleanOptionalAction
-                parser.add_argument(flag, action=action, default=None, help=help_text)
+                parser.add_argument(flag, action=action, default=given, help=help_text)
                 continue
             convert = int if kind.startswith("int") else float if kind == "float" else str
             choices = PROFILES if field.name == "profile" else None
             parser.add_argument(
                 flag,
                 type=convert,
-                default=None,
+                default=given,
                 choices=choices,
                 metavar=metavar,
-                help=help_text if default is None else f"{help_text} (default: {default})",
+                help=help_text if shown is None else f"{help_text} (default: {shown})",
             )
-        parser.set_defaults(**{f"_default_{name}": value for name, value in defaults.items()})
 
     @classmethod
     def from_arguments(cls, arguments: argparse.Namespace) -> SandboxOptions:
         """The options a parsed command line gave; those not given keep their defaults."""
-        given: dict[str, Any] = {}
-        for field in attrs.fields(cls):
-            value = getattr(arguments, field.name, None)
-            if value is None:
-                value = getattr(arguments, f"_default_{field.name}", None)
-            if value is not None:
-                given[field.name] = value
-        return cls(**given)
+        given = {field.name: getattr(arguments, field.name, None) for field in attrs.fields(cls)}
+        return cls(**{name: value for name, value in given.items() if value is not None})
 
 
 def _attributes_section() -> str:

@@ -48,9 +48,6 @@ class Sandbox:
     ) -> None:
         self._ssl_context = ssl_context
         self.state = SandboxState(options, clock=clock, **fields)
-        host, port = self.state.options.host, self.state.options.port
-        self._host = host
-        self._port = port
         self._runner: web.AppRunner | None = None
         self._app: web.Application | None = None
         self._base_url: str | None = None
@@ -76,7 +73,8 @@ class Sandbox:
         # handler_cancellation: a client that gives up on a stalled request frees it.
         runner = web.AppRunner(self._app, access_log=None, handler_cancellation=True)
         await runner.setup()
-        site = web.TCPSite(runner, self._host, self._port, ssl_context=self._ssl_context)
+        options = self.state.options
+        site = web.TCPSite(runner, options.host, options.port, ssl_context=self._ssl_context)
         await site.start()
         self._runner = runner
         host, port = runner.addresses[0][:2]
