@@ -63,6 +63,11 @@ async API and run the generator again.
 """
 '''
 
+# The package is imported from this checkout, whatever is installed.
+sys.path.insert(0, str(ROOT))
+#: The attribute ``@flattens`` sets on an items iterator: the pages method it flattens.
+FLATTENS: str = importlib.import_module("tokportal_async._pagination").FLATTENS_ATTRIBUTE
+
 Function = ast.FunctionDef | ast.AsyncFunctionDef
 
 
@@ -70,7 +75,6 @@ class Module:
     """One async module: its source tree, and the import line of every name it can see."""
 
     def __init__(self, name: str) -> None:
-        sys.path.insert(0, str(ROOT))
         self.name = name
         self.module: ModuleType = importlib.import_module(f"tokportal_async.{name}")
         self.tree = ast.parse(inspect.getsource(self.module))
@@ -205,15 +209,14 @@ def emit_delegate(w: Writer, function: Function, module: Module, runner: str, ta
 def emit_member(w: Writer, cls: type, function: Function, module: Module) -> str:
     """The twin of one public member, chosen by what the member is at runtime."""
     member = inspect.getattr_static(cls, function.name)
-    flattens = importlib.import_module("tokportal_async._pagination").FLATTENS_ATTRIBUTE
     if function.name == "__init__":
         return emit_init(w, function, module)
     if isinstance(member, property):
         return emit_property(w, function, module)
     if isinstance(member, functools.cached_property):
         return emit_resource(w, function, module)
-    if inspect.isasyncgenfunction(member) and hasattr(member, flattens):
-        pages = getattr(member, flattens)
+    if inspect.isasyncgenfunction(member) and hasattr(member, FLATTENS):
+        pages = getattr(member, FLATTENS)
         if signature(member).parameters != signature(getattr(cls, pages)).parameters:
             raise ValueError(f"{function.name} flattens {pages}, but their parameters differ")
         return emit_delegate(w, function, module, "iterate_flat", pages)
@@ -229,7 +232,8 @@ def emit_class(w: Writer, module: Module, class_name: str) -> str:
     node, cls = module.class_node(class_name), getattr(module.module, class_name)
     w.imports.add(module.imports[class_name])
     twin = class_name.removeprefix("Async")
-    if class_name == "AsyncTokPortal":  # the client: its resources' runner comes with it
+    is_client = class_name == "AsyncTokPortal"
+    if is_client:  # the client: its resources' runner comes with it
         w.imports.add("from ._sync_runtime import SyncClient")
         out = f"class {twin}(SyncClient[{class_name}]):\n"
         out += w.doc(node, NOTES.get(class_name), indent="    ")
@@ -241,13 +245,12 @@ def emit_class(w: Writer, module: Module, class_name: str) -> str:
             " -> None:\n        self._async = async_resource\n        self._runner = runner\n"
         )
     functions = [n for n in node.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
-    is_client = class_name == "AsyncTokPortal"
     public = [f for f in functions if (f.name == "__init__" and is_client) or f.name[0] != "_"]
+    last = {f.name: f for f in public}  # the implementation: after its @overload stubs
     for function in public:
         if function.name == "aclose":
             continue  # the SyncClient base closes
-        is_overload = function is not [f for f in public if f.name == function.name][-1]
-        if is_overload:  # every definition but the last of a name is an @overload stub
+        if function is not last[function.name]:
             out += emit_overload(w, function, module)
         else:
             out += "\n" + emit_member(w, cls, function, module)
