@@ -95,6 +95,11 @@ def _attempts(count: int) -> str:
     return f"gave up after {count} attempt{'s' if count != 1 else ''}"
 
 
+def _given_up(error: APIConnectionError, attempts: int, reason: str) -> APIConnectionError:
+    """The last failure, saying why retrying stopped."""
+    return error._with_message(f"{error.message}; {_attempts(attempts)}: {reason}")
+
+
 def _noted(response: RawResponse, attempts: int, reason: str) -> RawResponse:
     """The final answer, carrying why retrying stopped into the error it becomes."""
     return attrs.evolve(response, retry_note=f"{_attempts(attempts)}: {reason}")
@@ -151,8 +156,7 @@ async def send_with_retries(
             except NoTokenInTime:
                 reason = "the retry deadline comes before the rate limit allows a retry"
                 if isinstance(last, APIConnectionError):
-                    stopped = last._with_message(f"{last.message}; {_attempts(attempt)}: {reason}")
-                    raise stopped from last.__cause__
+                    raise _given_up(last, attempt, reason) from last.__cause__
                 assert last is not None  # the first attempt waits without a bound
                 return _noted(last, attempt, reason)
         attempt += 1
@@ -168,8 +172,7 @@ async def send_with_retries(
             wait = policy.delay(attempt - 1)
             stop = _why_stop(policy, attempt, give_up_at, wait)
             if stop is not None:
-                stopped = error._with_message(f"{error.message}; {_attempts(attempt)}: {stop}")
-                raise stopped from error.__cause__
+                raise _given_up(error, attempt, stop) from error.__cause__
             last, request_id, reason = error, None, type(error).__name__
         else:
             if not _status_is_retryable(mode, response.status):
