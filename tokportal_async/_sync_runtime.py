@@ -125,17 +125,12 @@ class PortalRunner:
 
         try:
             self._schedule(start, coro)
+            done.acquire()
         except RuntimeError:
             raise  # refused (closed, or called from the loop): nothing was started
         except BaseException:
-            # Ctrl+C while handing the call over: ``start`` may or may not be queued.
-            self._interrupted(started, coro, done)
-            raise
-        try:
-            done.acquire()
-        except BaseException:
-            # Interrupted while waiting (KeyboardInterrupt): cancel the task too, so no
-            # request goes on behind the caller's back.
+            # Interrupted (Ctrl+C) while handing the call over or waiting for it: cancel
+            # the task too, if it was queued, so no request goes on behind the caller's back.
             self._interrupted(started, coro, done)
             raise
         task = started[0]
