@@ -202,6 +202,23 @@ format_option = click.option(
     type=click.Choice(FORMATS),
     help="Output format (default: table on a terminal, json otherwise).",
 )
+
+
+def account_filters(command: Callable[..., None]) -> Callable[..., None]:
+    """``--platform``, ``--country`` and ``--banned/--not-banned``: the filters of a listing."""
+    for option in reversed(
+        (
+            click.option("--platform", help="Only this platform: tiktok, instagram..."),
+            click.option("--country", help="Only this country code: US, FR, UK..."),
+            click.option(
+                "--banned/--not-banned", default=None, help="Only banned, or only active, accounts."
+            ),
+        )
+    ):
+        command = option(command)
+    return command
+
+
 secrets_option = click.option(
     "--show-secrets",
     is_flag=True,
@@ -247,9 +264,7 @@ def accounts() -> None:
 
 
 @accounts.command("list")
-@click.option("--platform", help="Only this platform: tiktok, instagram...")
-@click.option("--country", help="Only this country code: US, FR, UK...")
-@click.option("--banned/--not-banned", default=None, help="Only banned, or only active, accounts.")
+@account_filters
 @click.option("--page", type=int, help="Page number (default 1).")
 @click.option("--per-page", type=int, help="Accounts per page, 1-100 (default 25).")
 @click.option("--all", "every", is_flag=True, help="Every page, not just one.")
@@ -407,9 +422,7 @@ def verification_code(
 
 
 @accounts.command("export")
-@click.option("--platform", help="Only this platform: tiktok, instagram...")
-@click.option("--country", help="Only this country code: US, FR, UK...")
-@click.option("--banned/--not-banned", default=None, help="Only banned, or only active, accounts.")
+@account_filters
 @click.option("--details", is_flag=True, help="Export every account's details, not the list.")
 @click.option(
     "--output", type=click.Path(dir_okay=False, path_type=Path), help="File (default: stdout)."
