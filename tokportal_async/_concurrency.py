@@ -34,6 +34,8 @@ from typing import Any, TypeVar
 
 import anyio
 
+from ._validation import check_count
+
 __all__ = ["check_concurrency", "gather_bounded", "map_ordered", "map_unordered"]
 
 S = TypeVar("S")
@@ -42,8 +44,7 @@ T = TypeVar("T")
 
 def check_concurrency(concurrency: int) -> None:
     """``concurrency`` is a whole number of requests in flight, at least 1."""
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-        raise ValueError(f"concurrency must be an integer >= 1, got {concurrency!r}")
+    check_count("concurrency", concurrency, minimum=1)
 
 
 def _first_error(group: BaseExceptionGroup[Any]) -> BaseException:

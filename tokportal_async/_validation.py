@@ -114,8 +114,13 @@ def request_path(path: str) -> str:
     return quote(path if path.startswith("/") else "/" + path, safe=_PATH_SAFE)
 
 
+def check_count(name: str, value: object, *, minimum: int) -> int:
+    """``value`` as given, if it is a whole number of at least ``minimum``; else a ValueError."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
 def check_retries(max_retries: object) -> int:
-    """``max_retries`` as given, if it is an integer of 0 or more; else a ValueError."""
-    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-        raise ValueError(f"max_retries must be an integer >= 0, got {max_retries!r}")
-    return max_retries
+    """``max_retries``: how many times a request may be sent again, 0 or more."""
+    return check_count("max_retries", max_retries, minimum=0)
