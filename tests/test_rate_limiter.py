@@ -118,3 +118,36 @@ async def test_a_429_the_bucket_did_not_foresee_cuts_the_share() -> None:
     await bucket.acquire()
     bucket.release(status=429, rate_limit=headers(5, 0))  # others spend the key too
     assert bucket.share == 0.5
+
+
+async def test_after_a_429_the_bucket_refills_one_token_at_a_time() -> None:
+    # The requests a 429 refused all wait out the same Retry-After: a bucket that refilled
+    # meanwhile would send them back together, to be refused together again.
+    clock = Clock()
+    bucket = RateLimiter(limit=10, window=1.0, clock=clock)
+    await spend(bucket, 1, limit=10)
+    await bucket.acquire()
+    bucket.release(status=429, rate_limit=headers(10, 0))
+    clock.now += 5  # long enough to refill the whole bucket
+    assert await free_token(bucket)
+    assert not await free_token(bucket)  # one at most, until an answer says more
+    bucket.release(status=200, rate_limit=headers(10, 5))
+    clock.now += 0.5  # five a second at half the share: two and a half tokens
+    assert await free_token(bucket)
+    assert await free_token(bucket)
+    assert not await free_token(bucket)
+
+
+async def test_the_share_is_cut_once_per_round_trip() -> None:
+    clock = Clock()
+    bucket = RateLimiter(limit=5, window=1.0, clock=clock)
+    await spend(bucket, 1, limit=5)
+    for _ in range(2):
+        await bucket.acquire()  # on their way together, before either is refused
+    for _ in range(2):
+        bucket.release(status=429, rate_limit=headers(5, 0))
+    assert bucket.share == 0.5  # one cut: the other one was sent at the old pace
+    clock.now += 0.9  # a token again, well within a second of the cut
+    await bucket.acquire()  # sent after the cut, and refused all the same
+    bucket.release(status=429, rate_limit=headers(5, 0))
+    assert bucket.share == 0.25

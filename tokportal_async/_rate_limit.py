@@ -20,7 +20,7 @@ bucket paces to the highest such rate seen (the window is then ``limit`` over it
 answers whose deficit is large enough for that one token to be a small part of it.
 
 And the client's share of the key: a 429 that this bucket did not foresee means others
-spend the key too, so the bucket's refill rate is cut to half (once a second at most) and
+spend the key too, so the bucket's refill rate is cut to half (once per round trip) and
 grows back by 1% per answer. Clients sharing a key this way converge on equal shares, as
 TCP's congestion control does, and a client alone keeps its whole share. It is no exact
 count of the others: a fleet of known size does better with
@@ -50,25 +50,43 @@ MIN_SHARE = 1 / 64
 #: congestion control does.
 SHARE_CUT = 0.5
 SHARE_GROWTH = 0.01
-#: Seconds after a cut during which further 429s do not cut again: those requests were
-#: already on their way when the first one told.
-SHARE_CUT_HOLD = 1.0
 
 
 class _Share:
-    """This client's share of the key's refill: 1 alone, less while others spend it too."""
+    """This client's share of the key's refill: 1 alone, less while others spend it too.
+
+    One cut per round trip, as TCP cuts once per window: the requests already on their
+    way when a 429 cuts the share were sent at the old pace, so their 429s tell nothing
+    new. Cutting again for each of them would drive the share to its floor in one burst.
+    """
 
     def __init__(self) -> None:
         self.share = 1.0
-        self._cut_at: float | None = None
+        #: Answers still due to requests that left before the last cut.
+        self._before_cut = 0
 
-    def observe(self, *, limited: bool, now: float) -> None:
-        """Take in one answer: a 429 (``limited``) cuts the share, any other grows it."""
+    def observe(self, *, limited: bool, in_flight: int) -> None:
+        """Take in one answer: a 429 (``limited``) cuts the share, any other grows it.
+
+        ``in_flight`` counts the requests still unanswered after this one.
+        """
+        if self._before_cut > 0:
+            self._before_cut -= 1
+            if limited:
+                return
         if not limited:
             self.share = min(1.0, self.share + SHARE_GROWTH)
-        elif self._cut_at is None or now - self._cut_at >= SHARE_CUT_HOLD:
+        else:
             self.share = max(MIN_SHARE, self.share * SHARE_CUT)
-            self._cut_at = now
+            self._before_cut = in_flight
+
+    def pass_over(self) -> None:
+        """Take in an answer that says nothing of the key (no headers, or no answer)."""
+        self._before_cut = max(0, self._before_cut - 1)
+
+    def forget_in_flight(self) -> None:
+        """In a forked child: the parent's requests will not be answered here."""
+        self._before_cut = 0
 
 
 #: The smallest deficit, as a share of the limit, that the refill rate is learned from:
@@ -121,6 +139,9 @@ class RateLimiter:
         self._share = _Share()
         self._capacity = float(limit)
         self._tokens = float(limit)
+        #: Since a 429 and until an answer shows the server has tokens again, the bucket
+        #: holds one token at most (see :meth:`release`).
+        self._refused = False
         self._refilled_at: float | None = None
         self._in_flight = 0
         self._waiting = 0
@@ -141,6 +162,7 @@ class RateLimiter:
         self._in_flight = 0
         self._waiting = 0
         self._sent_blind = 0
+        self._share.forget_in_flight()
 
     def __repr__(self) -> str:
         return f"RateLimiter(limit={int(self._capacity)}, window={self.window:g})"
@@ -202,7 +224,8 @@ class RateLimiter:
         # its answer. Refilling from our own first send would run ahead of the server.
         if self._refilled_at is not None and self._first_done:
             elapsed = now - self._refilled_at
-            self._tokens = min(self._capacity, self._tokens + elapsed * self._rate())
+            ceiling = 1.0 if self._refused else self._capacity
+            self._tokens = min(ceiling, self._tokens + elapsed * self._rate())
         self._refilled_at = now
 
     def _notify(self) -> None:
@@ -303,6 +326,8 @@ class RateLimiter:
         now = self._clock()
         self._refill(now)  # before the first end, this only sets the clock's start
         self._first_done = True
+        if status is None or rate_limit is None:
+            self._share.pass_over()
         if status is None:
             if self._lock.locked():
                 self._notify()
@@ -316,7 +341,7 @@ class RateLimiter:
             # A 429 to a request sent blind is this client's own doing when it sent more
             # than the whole budget before knowing it; otherwise others spend the key too.
             own_doing = blind and self._blind_total > rate_limit.limit
-            self._share.observe(limited=status == 429 and not own_doing, now=now)
+            self._share.observe(limited=status == 429 and not own_doing, in_flight=self._in_flight)
             # The server's count, less what we sent that it has not counted yet, can only
             # lower our estimate: answers overtake each other on the way back, and an older
             # answer's higher Remaining must not hand out tokens the server no longer has.
@@ -331,5 +356,13 @@ class RateLimiter:
             # long (the retry loop raises those to the caller instead of waiting).
             self._server_limits = True
             self._tokens = min(self._tokens, float(-self._in_flight))
+            # And refill one token at a time until an answer shows the server has some
+            # again. The requests this 429 refused all wait out the same Retry-After; a
+            # bucket refilled meanwhile would send them back together, into the others
+            # that share the key, to be refused again. One at a time, each answer tells
+            # whether the next may follow (TCP's restart after a loss).
+            self._refused = True
+        elif rate_limit.remaining > 0 if rate_limit is not None else status < 400:
+            self._refused = False  # the server took a request, and can take more
         if self._lock.locked():
             self._notify()  # only a queued waiter can care
