@@ -226,10 +226,17 @@ def test_redirect_is_an_error_that_explains_it_was_not_followed() -> None:
     assert "base_url" in error.message
 
 
+def test_a_long_content_type_is_cut_in_the_message() -> None:
+    with pytest.raises(APIResponseValidationError) as caught:
+        decode_data(raw(200, "<html>", f"text/{'x' * 500}"), AccountDetail)
+    assert "a body of type text/xxx" in str(caught.value)
+    assert "x" * 100 not in str(caught.value)  # one line of a log, not the server's 500
+
+
 @pytest.mark.parametrize(
     ("body", "content_type", "expected"),
     [
-        ("<html>maintenance</html>", "text/html", "not valid JSON"),
+        ("<html>maintenance</html>", "text/html", "a body of type text/html that is not valid"),
         ('{"data": {"id": "9f3a', "application/json", "not valid JSON"),
         ("", "application/json", "empty body"),
         (b"\xff\xfe{", "application/json", "not valid JSON"),

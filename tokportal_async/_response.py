@@ -33,6 +33,7 @@ from ._errors import (
 from ._json import loads
 from ._models import Page, RateLimit
 from ._raw import RawResponse
+from ._text import printable
 
 __all__ = [
     "decode_data",
@@ -69,7 +70,8 @@ def _describe_body(response: RawResponse) -> str:
     if not response.body.strip():
         return "an empty body"
     content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
-    return f"a {content_type} body" if content_type else "a body"
+    # The server's words: escaped, and short enough for one line of a log.
+    return f"a body of type {printable(content_type, limit=60)}" if content_type else "a body"
 
 
 def _check_identity(response: RawResponse, data: Any, field: str, expected: str) -> None:
