@@ -186,8 +186,9 @@ class RateLimiter:
         """This client's estimated share of the key's budget: 1 while it spends alone.
 
         Without a shared bucket, a client sees others spend its key only through the
-        server's ``X-RateLimit-Remaining`` falling faster than its own spending; it then
-        slows to its share, and speeds up again when the others stop.
+        server: ``X-RateLimit-Remaining`` falling faster than its own spending, until a
+        429 its own bucket did not foresee. It then halves its share (once per round
+        trip), and grows it back by 1% per answer as the others stop.
         """
         return self._share.share
 
