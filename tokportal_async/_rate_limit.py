@@ -70,18 +70,20 @@ class _Share:
 
         ``in_flight`` counts the requests still unanswered after this one.
         """
-        if self._before_cut > 0:
-            self._before_cut -= 1
-            if limited:
-                return
+        sent_before_cut = self._before_cut > 0
+        self.answered()
         if not limited:
             self.share = min(1.0, self.share + SHARE_GROWTH)
-        else:
+        elif not sent_before_cut:
             self.share = max(MIN_SHARE, self.share * SHARE_CUT)
             self._before_cut = in_flight
 
-    def pass_over(self) -> None:
-        """Take in an answer that says nothing of the key (no headers, or no answer)."""
+    def answered(self) -> None:
+        """Count one request ended, answered or not.
+
+        :meth:`observe` counts the answers that tell of the key; this alone counts the
+        rest (no headers, or no answer).
+        """
         self._before_cut = max(0, self._before_cut - 1)
 
     def forget_in_flight(self) -> None:
@@ -328,7 +330,7 @@ class RateLimiter:
         self._refill(now)  # before the first end, this only sets the clock's start
         self._first_done = True
         if status is None or rate_limit is None:
-            self._share.pass_over()
+            self._share.answered()
         if status is None:
             if self._lock.locked():
                 self._notify()
@@ -363,7 +365,11 @@ class RateLimiter:
             # that share the key, to be refused again. One at a time, each answer tells
             # whether the next may follow (TCP's restart after a loss).
             self._refused = True
-        elif rate_limit.remaining > 0 if rate_limit is not None else status < 400:
-            self._refused = False  # the server took a request, and can take more
+        else:
+            # The server took this request: it can take more if it says so, or if it says
+            # nothing of its budget and answered without an error.
+            has_room = rate_limit.remaining > 0 if rate_limit is not None else status < 400
+            if has_room:
+                self._refused = False
         if self._lock.locked():
             self._notify()  # only a queued waiter can care
