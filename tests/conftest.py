@@ -7,11 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis.asyncio
 
 from tokportal_async import AsyncTokPortal
 from tokportal_async.sandbox import Sandbox
 
 from .drivers import KINDS, Driver, make_driver
+from .redis_server import redis_server
 
 SAMPLES = Path(__file__).parent / "samples"
 
@@ -56,3 +58,19 @@ def sample(name: str) -> bytes:
 
 def client_for(sandbox: Sandbox, **kwargs: Any) -> AsyncTokPortal:
     return AsyncTokPortal(sandbox.api_key, base_url=sandbox.base_url, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One real redis-server for the module's tests."""
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url
+
+
+@pytest.fixture
+async def fresh_redis(redis_url: str) -> str:
+    """The module's redis-server, emptied for this test."""
+    client = redis.asyncio.Redis.from_url(redis_url)
+    await client.flushall()
+    await client.aclose()
+    return redis_url

@@ -8,7 +8,7 @@ import logging
 import multiprocessing
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -25,20 +25,6 @@ from .redis_server import redis_server
 pytestmark = pytest.mark.anyio
 
 HANG_GUARD = 60
-
-
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with redis_server(tmp_path_factory.mktemp("redis")) as url:
-        yield url
-
-
-@pytest.fixture
-async def fresh_redis(redis_url: str) -> str:
-    client = redis.asyncio.Redis.from_url(redis_url)
-    await client.flushall()
-    await client.aclose()
-    return redis_url
 
 
 async def _burst(sandbox: Sandbox, url: str, clients: int, requests: int) -> list[Any]:

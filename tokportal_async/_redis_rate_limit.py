@@ -25,21 +25,34 @@ If Redis cannot be reached or errs, pacing falls back to this process's own buck
 has followed every answer all along), says so once at WARNING, and tries Redis again a
 little later: a request never fails because of the limiter.
 
+Whatever Redis holds, pacing stays on and every take is bounded. A bucket written by a
+bug, an older version or a hand (a rate of 0, ``nan`` or ``inf``, tokens of ``-1e300``, a
+refill time in the future) is reset to a new bucket when a script reads it, with one
+WARNING. A 429 puts the bucket at most :data:`RETRY_AFTER_CAP` seconds into debt (a longer
+``Retry-After`` is raised to its caller, not waited out by the fleet). A reply no script
+of this version can give (a wait of ``nan``, ``inf`` or below zero) counts as Redis
+failing: pacing falls back to the local bucket.
+
 The Redis key is derived from a SHA-256 of the API key, never the key itself.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import inspect
 import logging
+import math
 from typing import TYPE_CHECKING, Any
 
 import anyio
+import anyio.lowlevel
 
-from ._constants import DOCUMENTED_RATE_LIMIT, DOCUMENTED_RATE_WINDOW
+from ._constants import DOCUMENTED_RATE_LIMIT, DOCUMENTED_RATE_WINDOW, RETRY_AFTER_CAP
 from ._fork import set_aside
 from ._models import RateLimit
 from ._rate_limit import Grant, NoTokenInTime, RateLimiter
+from ._text import printable
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis as AsyncRedis
@@ -58,13 +71,46 @@ REDIS_RETRY_AFTER = 10.0
 #: Seconds an idle bucket outlives its last use in Redis (a full window is enough to
 #: forget nothing; a day keeps stray keys from piling up).
 BUCKET_TTL = 86_400
+#: The largest bucket a shared limiter believes in. TokPortal's is 120; a bucket of more
+#: than this is corrupt (a burst that size would be no pacing at all).
+MAX_CAPACITY = 100_000
+#: The slowest refill believed in: the whole bucket over a day. Slower is corrupt (a rate
+#: of almost nothing would hold every request of the fleet for ever).
+MAX_WINDOW = 86_400.0
+#: The fastest: the whole bucket in a millisecond. Faster is corrupt (pacing off).
+MIN_WINDOW = 0.001
 
 # The bucket: a hash of tokens (may be negative: reserved slots), when it was last
-# refilled (Redis time), its size and its refill rate (tokens a second).
+# refilled (Redis time), its size and its refill rate (tokens a second). What is read is
+# checked first: any field out of what this script ever writes (a number that is not
+# finite, a rate that never refills or refills without bound, a debt deeper than
+# RETRY_AFTER_CAP allows, a refill time in the future) resets the bucket to a new one,
+# and the caller is told (``repaired``), to warn once.
 _REFILL = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local max_capacity, min_window, max_window = MAX_CAPACITY, MIN_WINDOW, MAX_WINDOW
+local max_debt = MAX_DEBT
+local function finite(x) return x ~= nil and x == x and x > -math.huge and x < math.huge end
+local repaired = 0
+local kind = redis.call('TYPE', KEYS[1])['ok']
+if kind ~= 'hash' and kind ~= 'none' then  -- another type under our key: not a bucket
+  redis.call('DEL', KEYS[1])
+  repaired = 1
+end
 local b = redis.call('HMGET', KEYS[1], 'tokens', 'at', 'capacity', 'rate', 'granted')
+if b[1] or b[2] or b[3] or b[4] or b[5] then
+  local tk, a, c, r, g = tonumber(b[1]), tonumber(b[2]), tonumber(b[3]), tonumber(b[4]),
+    tonumber(b[5])
+  local sound = finite(tk) and finite(a) and finite(c) and finite(r) and finite(g)
+    and c >= 1 and c <= max_capacity and r >= c / max_window and r <= c / min_window
+    and tk <= c and tk >= -(c + max_debt * r) and a <= now + max_debt and g >= 0
+  if not sound then
+    redis.call('DEL', KEYS[1])
+    repaired = 1
+    b = {false, false, false, false, false}
+  end
+end
 local capacity = tonumber(b[3]) or tonumber(ARGV[1])
 local rate = tonumber(b[4]) or tonumber(ARGV[2])
 local tokens = tonumber(b[1]) or 1  -- a new bucket: one probe until the server speaks
@@ -72,6 +118,13 @@ local at = tonumber(b[2]) or now
 local granted = tonumber(b[5]) or 0
 tokens = math.min(capacity, tokens + math.max(0, now - at) * rate)
 """
+for _name, _value in (
+    ("MAX_CAPACITY", MAX_CAPACITY),
+    ("MIN_WINDOW", MIN_WINDOW),
+    ("MAX_WINDOW", MAX_WINDOW),
+    ("MAX_DEBT", RETRY_AFTER_CAP),
+):
+    _REFILL = _REFILL.replace(_name, repr(_value))
 _SAVE = """
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now),
            'capacity', tostring(capacity), 'rate', tostring(rate),
@@ -79,9 +132,11 @@ redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now),
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
 """
 #: ARGV: default capacity, default rate, the longest wait accepted (-1: any), TTL.
-#: Takes a token and returns {0, how many tokens the bucket has granted, Redis time}: the
-#: grant, which the answer's report refers to. Or returns {the seconds until a token is
-#: due} (taking nothing), or {-1} when that is longer than the caller can wait.
+#: Returns {wait, granted, time, repaired}. A wait of 0 took a token: ``granted`` (how
+#: many tokens the bucket has granted) and ``time`` (Redis's) are the grant the answer's
+#: report refers to. A positive wait is the seconds until a token is due (nothing
+#: taken), and -1 says that is longer than the caller can wait. ``repaired`` is 1 when
+#: the bucket read was corrupt and was reset.
 TAKE_SCRIPT = (
     _REFILL
     + """
@@ -96,9 +151,8 @@ end
     + _SAVE
     + """
 local longest = tonumber(ARGV[3])
-if longest >= 0 and wait > longest then return {'-1'} end
-if wait > 0 then return {tostring(wait)} end
-return {'0', tostring(granted), tostring(now)}"""
+if longest >= 0 and wait > longest then wait = -1 end
+return {tostring(wait), tostring(granted), tostring(now), tostring(repaired)}"""
 )
 #: ARGV: default capacity, default rate, unused, TTL, then the server's limit (or -1),
 #: its remaining (or -1), a learned rate (or -1), seconds a 429 asked to wait (or -1), and
@@ -117,11 +171,11 @@ OBSERVE_SCRIPT = (
 local limit, remaining = tonumber(ARGV[5]), tonumber(ARGV[6])
 local learned, drain = tonumber(ARGV[7]), tonumber(ARGV[8])
 local sent_granted, sent_at = tonumber(ARGV[9]), tonumber(ARGV[10])
-if limit >= 1 and limit ~= capacity then
+if limit >= 1 and limit <= max_capacity and limit ~= capacity then
   capacity = limit  -- a new budget: its rate is learned afresh
   redis.call('HDEL', KEYS[1], 'learned')
 end
-if learned > 0 then
+if finite(learned) and learned >= capacity / max_window and learned <= capacity / min_window then
   -- Each client's learned rate is a lower bound of the true one: the highest of them all
   -- is the best; until the first, the documented default only holds the place.
   if redis.call('HEXISTS', KEYS[1], 'learned') == 0 then
@@ -144,18 +198,115 @@ if remaining >= 0 then
     tokens = math.min(tokens, ceiling)
   end
 end
-if drain >= 0 then tokens = math.min(tokens, 1 - drain * rate, 0) end
+if finite(drain) and drain >= 0 then
+  -- A Retry-After past the cap is raised to its caller, not waited out: the fleet's
+  -- bucket must not hold more of it than a call would wait.
+  tokens = math.min(tokens, 1 - math.min(drain, max_debt) * rate, 0)
+end
 """
     + _SAVE
-    + "return 'ok'"
+    + "return tostring(repaired)"
 )
 
 
-def _grant_of(answer: Any) -> Grant | None:
+class _BadReply(Exception):
+    """A reply no script of this version gives: Redis (or what answers as Redis) is wrong."""
+
+
+#: The replies to a take, by what the first element says.
+_TOOK, _NO_TOKEN_IN_TIME = 0.0, -1.0
+
+
+def _text(value: Any) -> str:
+    return value.decode("ascii", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _take_reply(answer: Any, longest_wait: float) -> tuple[float, Grant | None, bool]:
+    """A take's reply, checked: (wait, the grant if a token was taken, repaired).
+
+    A wait that is not a number, not finite, below zero (other than -1), or longer than
+    any bucket this script keeps could make (``longest_wait``) is refused: acting on it
+    would fail the request, hang it, or send it unpaced.
+    """
+    if not isinstance(answer, list | tuple) or not answer:
+        raise _BadReply(f"a take answered {_text(answer)[:60]!r}, not a list")
     try:
-        return (int(answer[1]), float(answer[2]))
-    except (IndexError, TypeError, ValueError):
-        return None  # a script of another version: report without the projection
+        wait = float(_text(answer[0]))
+    except (TypeError, ValueError):
+        raise _BadReply(f"a take answered {_text(answer)[:60]!r}") from None
+    if not math.isfinite(wait) or (wait < 0 and wait != _NO_TOKEN_IN_TIME):
+        raise _BadReply(f"a take answered a wait of {wait!r} seconds")
+    if wait > longest_wait:
+        raise _BadReply(f"a take answered a wait of {wait:g}s, longer than any bucket allows")
+    grant: Grant | None = None
+    if wait == _TOOK:
+        try:
+            grant = (int(_text(answer[1])), float(_text(answer[2])))
+        except (IndexError, TypeError, ValueError):
+            grant = None  # a script of another version: report without the projection
+        if grant is not None and not math.isfinite(grant[1]):
+            grant = None
+    try:
+        repaired = _text(answer[3]) == "1"
+    except (IndexError, TypeError):
+        repaired = False
+    return wait, grant, repaired
+
+
+def _redis_errors() -> tuple[type[BaseException], ...]:
+    """What Redis and the network raise when the shared bucket cannot be used."""
+    from redis.exceptions import RedisError
+
+    # TimeoutError: our own bound on a command; OSError: the socket's own failures.
+    return (RedisError, OSError, TimeoutError, _BadReply)
+
+
+def _check_async_redis(redis: object) -> None:
+    """Refuse what is not an asyncio Redis client.
+
+    The message names the type only: a URL given as bytes may hold a password.
+    """
+    if isinstance(redis, str):
+        return
+    if not inspect.iscoroutinefunction(getattr(redis, "execute_command", None)) or not hasattr(
+        redis, "register_script"
+    ):
+        raise ValueError(
+            "redis must be a redis.asyncio.Redis client or a Redis URL string, got "
+            f"{type(redis).__module__}.{type(redis).__qualname__} (a synchronous redis.Redis "
+            "would block the event loop)"
+        )
+
+
+def _check_url(url: str) -> None:
+    """Refuse a URL redis-py cannot use, before any request, without repeating it."""
+    from redis.asyncio.connection import parse_url
+
+    try:
+        parse_url(url)
+    except (ValueError, TypeError) as exc:
+        reason = str(exc).replace(url, "<url>")
+        if "://" in reason or "@" in reason:
+            reason = "not a Redis URL"  # the message may hold the URL, password and all
+        raise ValueError(
+            "redis must be a Redis URL such as redis://localhost:6379/0 "
+            f"(redis://, rediss:// or unix://): {reason}"
+        ) from None
+
+
+async def _guard_cancellation(cancelling_before: int) -> None:
+    """Raise the cancellation a Redis command returned through, if it did.
+
+    On CPython 3.11, ``asyncio.wait_for`` (which redis-py wraps around socket writes) can
+    return normally when a cancellation lands as the write completes, and the cancelled
+    task would go on as if never cancelled. ``Task.cancelling()`` still counts the
+    request: an anyio scope that cancelled delivers its own cancellation again at the
+    checkpoint; a plain ``Task.cancel()`` is raised here.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling() > cancelling_before:
+        await anyio.lowlevel.checkpoint()
+        raise asyncio.CancelledError
 
 
 def bucket_key(namespace: str, api_key: str) -> str:
@@ -199,8 +350,15 @@ class RedisRateLimiter(RateLimiter):
 
             hint = install_hint("redis")
             raise ImportError(f"RedisRateLimiter needs the redis extra: {hint}") from None
-        if not isinstance(redis, str) and not hasattr(redis, "register_script"):
-            raise ValueError(f"redis must be a redis.asyncio.Redis or a URL, got {redis!r}")
+        _check_async_redis(redis)
+        if isinstance(redis, str):
+            _check_url(redis)
+        if self.limit > MAX_CAPACITY:
+            raise ValueError(f"limit must be at most {MAX_CAPACITY}, got {limit!r}")
+        if not MIN_WINDOW <= self.window <= MAX_WINDOW:
+            raise ValueError(
+                f"window must be from {MIN_WINDOW:g} to {MAX_WINDOW:g} seconds, got {window!r}"
+            )
         if not isinstance(namespace, str) or not namespace.strip():
             raise ValueError(f"namespace must be a non-empty string, got {namespace!r}")
         self._url = redis if isinstance(redis, str) else None
@@ -210,6 +368,8 @@ class RedisRateLimiter(RateLimiter):
         self._scripts: tuple[Any, Any] | None = None
         #: While Redis is out: when to try it again (anyio time), else None.
         self._retry_redis_at: float | None = None
+        #: Whether the WARNING for a corrupt bucket was given (once per limiter).
+        self._warned_repair = False
 
     def __repr__(self) -> str:
         return f"RedisRateLimiter(limit={self.limit}, window={self.window:g})"
@@ -240,14 +400,50 @@ class RedisRateLimiter(RateLimiter):
         return anyio.current_time() >= self._retry_redis_at
 
     def _fell_over(self, error: BaseException) -> None:
-        if self._retry_redis_at is None:
+        if not isinstance(error, _redis_errors()):
+            # Not Redis failing as Redis fails: a bug, ours or redis-py's (which raises
+            # AttributeError at a server that is not Redis). The request still goes on,
+            # paced locally, but this is said loudly, with its traceback, every time.
+            logger.error(
+                "Unexpected error from the shared rate limit in Redis; pacing falls back to "
+                "this process's own bucket. Please report it.",
+                exc_info=error,
+            )
+        elif self._retry_redis_at is None:
             logger.warning(
-                "The shared rate limit in Redis cannot be used (%s); pacing falls back to "
-                "this process's own bucket, and Redis is tried again in %gs.",
+                "The shared rate limit in Redis cannot be used (%s: %s); pacing falls back "
+                "to this process's own bucket, and Redis is tried again in %gs.",
                 type(error).__name__,
+                printable(str(error), limit=200),
                 REDIS_RETRY_AFTER,
             )
         self._retry_redis_at = anyio.current_time() + REDIS_RETRY_AFTER
+
+    def _repaired(self) -> None:
+        if not self._warned_repair:
+            self._warned_repair = True
+            logger.warning(
+                "The shared rate-limit bucket in Redis held values no version of this SDK "
+                "writes (a rate, level or time out of range); it was reset to a new bucket, "
+                "which learns the key's budget again from the next answer."
+            )
+
+    async def _run(self, script: Any, args: list[Any]) -> Any:
+        """One script call, bounded in time, with a cancellation never lost."""
+        task = asyncio.current_task()
+        cancelling = task.cancelling() if task is not None else 0
+        with anyio.fail_after(REDIS_TIMEOUT):
+            answer = await script(keys=[self._key], args=args)
+        await _guard_cancellation(cancelling)
+        return answer
+
+    def _longest_wait(self) -> float:
+        """The longest wait a sound bucket can ask of one take.
+
+        Its deepest debt (a 429's capped Retry-After) and two windows, at the slowest
+        refill this client knows of.
+        """
+        return RETRY_AFTER_CAP + 2 * max(self.window, self._window) + 1.0
 
     def _args(self, longest: float = -1.0) -> list[Any]:
         return [self.limit, self.limit / self.window, longest, BUCKET_TTL]
@@ -260,7 +456,11 @@ class RedisRateLimiter(RateLimiter):
         await self._acquire(give_up_at=give_up_at)
 
     async def _acquire(self, *, give_up_at: float | None = None) -> Grant | None:
+        started = anyio.current_time()
         while True:
+            if self._redis_usable() and anyio.current_time() - started > self._longest_wait():
+                # Longer than any sound bucket makes a take wait: Redis is not one.
+                self._fell_over(_BadReply("no token came in longer than any bucket allows"))
             if not self._redis_usable():
                 await super().acquire(give_up_at=give_up_at)
                 return None
@@ -268,18 +468,19 @@ class RedisRateLimiter(RateLimiter):
             longest = -1.0 if give_up_at is None else max(0.0, give_up_at - now)
             try:
                 take, _ = self._client()
-                with anyio.fail_after(REDIS_TIMEOUT):
-                    answer = await take(keys=[self._key], args=self._args(longest))
-                wait = float(answer[0])
-            except Exception as error:  # any failure of Redis: never of the request
+                answer = await self._run(take, self._args(longest))
+                wait, grant, repaired = _take_reply(answer, self._longest_wait())
+            except Exception as error:  # never fails the request: see _fell_over
                 self._fell_over(error)
                 continue
             self._retry_redis_at = None
-            if wait < 0:
+            if repaired:
+                self._repaired()
+            if wait == _NO_TOKEN_IN_TIME:
                 raise NoTokenInTime
-            if wait == 0:
+            if wait == _TOOK:
                 self._in_flight += 1
-                return _grant_of(answer)
+                return grant
             await anyio.sleep(min(wait, POLL_INTERVAL))  # then ask again
 
     async def _report(
@@ -292,19 +493,26 @@ class RedisRateLimiter(RateLimiter):
         """Tell the shared bucket what the server said: for every process, not just this."""
         if not self._redis_usable() or (rate_limit is None and status != 429):
             return
+        drain = -1.0
+        if status == 429:
+            # A longer Retry-After is raised to the caller, not waited out: the fleet's
+            # bucket holds no more of it than one call would wait.
+            drain = min(retry_after or 0.0, RETRY_AFTER_CAP)
         extra = [
             rate_limit.limit if rate_limit else -1,
             rate_limit.remaining if rate_limit else -1,
             self._learned_rate or -1,
-            (retry_after or 0.0) if status == 429 else -1,
+            drain,
             *(grant or (-1, -1)),
         ]
         try:
             _, observe = self._client()
-            with anyio.fail_after(REDIS_TIMEOUT):
-                await observe(keys=[self._key], args=[*self._args(), *extra])
-        except Exception as error:  # any failure of Redis: never of the request
+            answer = await self._run(observe, [*self._args(), *extra])
+        except Exception as error:  # never fails the request: see _fell_over
             self._fell_over(error)
+            return
+        if _text(answer) == "1":
+            self._repaired()
 
     async def aclose(self) -> None:
         """Close the Redis client if the limiter made it from a URL."""
