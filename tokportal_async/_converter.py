@@ -21,6 +21,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+import attrs
 import cattrs
 
 from ._fast_structure import FastPathMiss, make_fast_structure
@@ -40,7 +41,7 @@ from ._models import (
     VerificationCode,
 )
 
-__all__ = ["DecodeError", "make_converter", "structure"]
+__all__ = ["DecodeError", "make_converter", "parse_timestamp", "structure"]
 
 
 class DecodeError(Exception):
@@ -80,10 +81,27 @@ def _strict_bool(value: object, _: type) -> bool:
     return value
 
 
+def parse_timestamp(value: str) -> datetime:
+    """An ISO 8601 / RFC 3339 timestamp; RFC 3339 allows a lower-case ``t`` and ``z``.
+
+    Raises:
+        ValueError: not a timestamp.
+    """
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        # Python's parser knows only the upper-case letters, and a valid timestamp has
+        # no other letters to change.
+        upper = value.upper()
+        if upper == value:
+            raise
+        return datetime.fromisoformat(upper)
+
+
 def _aware_datetime(value: object, _: type) -> datetime:
     if not isinstance(value, str):
         raise TypeError(f"expected an ISO 8601 timestamp string, got {_type_name(value)}")
-    parsed = datetime.fromisoformat(value)
+    parsed = parse_timestamp(value)
     if parsed.tzinfo is None:
         # A naive timestamp would compare wrongly with every aware one the user holds.
         raise ValueError(f"timestamp {value!r} has no timezone")
@@ -100,6 +118,27 @@ def _open_enum(enum_cls: type[enum.StrEnum]) -> Callable[[object, type], str]:
         return members.get(value, value)
 
     return structure_open_enum
+
+
+def _objects_only(converter: cattrs.Converter) -> Callable[[type], Any]:
+    """A hook factory for attrs classes that refuses anything but a JSON object.
+
+    cattrs' own hook reads fields with ``"name" in value``, which a string or a list
+    answers too: ``"refund"`` or ``[]`` would become a model of all ``None``, and a ban's
+    refund or an account's credentials would be silently lost.
+    """
+
+    def factory(cls: type) -> Callable[[object, type], Any]:
+        hook: Callable[[Any, Any], Any] = converter.gen_structure_attrs_fromdict(cls)
+
+        def structure_object(value: object, tp: type) -> Any:
+            if not isinstance(value, dict):
+                raise TypeError(f"expected an object, got {_type_name(value)}")
+            return hook(value, tp)
+
+        return structure_object
+
+    return factory
 
 
 def _optional(hook: Callable[[object, type], Any]) -> Callable[[object, type], Any]:
@@ -131,6 +170,7 @@ RESPONSE_MODELS: tuple[Any, ...] = (
 
 
 def _configure(converter: cattrs.Converter) -> None:
+    converter.register_structure_hook_factory(attrs.has, _objects_only(converter))
     converter.register_structure_hook(str, _strict_str)
     converter.register_structure_hook(int, _strict_int)
     converter.register_structure_hook(float, _strict_float)

@@ -245,7 +245,8 @@ class InsufficientCreditsError(APIError):
     Attributes:
         required: credits the call needs (``None`` if the server did not say).
         available: credits the account has.
-        missing: ``required - available``.
+        missing: ``required - available`` (as the server says it, or computed from the
+            two when it says only those).
     """
 
     required: int | None
@@ -257,6 +258,8 @@ class InsufficientCreditsError(APIError):
         self.required = _count(facts, "required")
         self.available = _count(facts, "available")
         self.missing = _count(facts, "missing")
+        if self.missing is None and self.required is not None and self.available is not None:
+            self.missing = max(0, self.required - self.available)
         super().__init__(message, **fields)
 
 

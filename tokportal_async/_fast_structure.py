@@ -43,7 +43,10 @@ def _aware(value: object) -> datetime:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise FastPathMiss from None
+        try:  # RFC 3339 allows a lower-case "t" and "z"; Python's parser does not
+            parsed = datetime.fromisoformat(value.upper())
+        except ValueError:
+            raise FastPathMiss from None
     if parsed.tzinfo is None:
         raise FastPathMiss
     return parsed

@@ -8,10 +8,13 @@ them; the resources consume what these functions return.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
+
+import attrs
 
 from ._constants import DEFAULT_BASE_URL
 from ._converter import DecodeError, structure
@@ -39,6 +42,7 @@ __all__ = [
     "decode_data",
     "decode_json",
     "decode_page",
+    "decode_secret_data",
     "error_for",
     "parse_retry_after",
     "rate_limit_of",
@@ -74,15 +78,40 @@ def _describe_body(response: RawResponse) -> str:
     return f"a body of type {printable(content_type, limit=60)}" if content_type else "a body"
 
 
-def _check_identity(response: RawResponse, data: Any, field: str, expected: str) -> None:
-    if not isinstance(data, dict) or field not in data or data[field] == expected:
-        return
+_UUID = re.compile(r"[0-9A-Fa-f]{8}-(?:[0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12}")
+
+
+def same_id(answered: str, asked: str) -> bool:
+    """Whether two ids name one record: equal, or the same UUID in another case."""
+    if answered == asked:
+        return True
+    return bool(_UUID.fullmatch(answered) and _UUID.fullmatch(asked)) and (
+        answered.lower() == asked.lower()
+    )
+
+
+def _identified(response: RawResponse, data: Any, model: type, field: str, asked: str) -> Any:
+    """``data``, checked to be about the record asked for, its id filled in if it had none.
+
+    Only an answer that names *another* record is refused (a mixed-up cache or proxy):
+    a null or absent id names none, and the answer is about the one asked for. Refusing
+    it would throw away what a paid call bought, on every call alike.
+    """
+    if not isinstance(data, dict):
+        return data  # decoding says what is wrong with it
+    answered = data.get(field)
+    if answered is None:
+        if field in attrs.fields_dict(model):
+            return {**data, field: asked}
+        return data
+    if not isinstance(answered, str) or same_id(answered, asked):
+        return data  # a wrong type is decoding's to report
     raise APIResponseValidationError(
         f"TokPortal answered HTTP {response.status} about another record than the one asked "
-        f"for ({field} {expected!r})",
+        f"for ({field} {asked!r})",
         status=response.status,
         request_id=response.request_id,
-        errors=(f"expected {expected!r} @ $.data.{field}",),
+        errors=(f"expected {asked!r} @ $.data.{field}",),
     )
 
 
@@ -133,15 +162,37 @@ def decode_data(
 ) -> T:
     """The ``data`` object of a success answer as ``model``; an error answer raises.
 
-    ``identity`` (a field and the value asked for) is checked when the answer has that
-    field: an answer about another record (a mixed-up cache or proxy) is refused rather
-    than handed over as the one asked for.
+    ``identity`` (a field and the id asked for) is checked when the answer names an id
+    there: an answer about another record (a mixed-up cache or proxy) is refused rather
+    than handed over as the one asked for. UUIDs compare regardless of case, and an
+    answer whose id is null or absent is taken as about the record asked for.
     """
-    payload = _envelope(response, "data")
+    data = _envelope(response, "data")["data"]
     if identity is not None:
-        _check_identity(response, payload["data"], *identity)
-    decoded: T = _structure(payload["data"], model, response, path="$.data", name=model.__name__)
+        data = _identified(response, data, model, *identity)
+    decoded: T = _structure(data, model, response, path="$.data", name=model.__name__)
     return decoded
+
+
+def decode_secret_data(
+    response: RawResponse, model: type[T], *, identity: tuple[str, str] | None = None
+) -> T:
+    """:func:`decode_data` for an answer that carries secrets (passwords, codes).
+
+    An error raised here reaches no secret of the answer: error trackers record the
+    locals of every frame in a traceback, and the frames that decoded the answer hold its
+    body, passwords in clear. So the error leaves without its cause or context (the
+    decoder's own exceptions, whose frames hold the data) and with a traceback that
+    starts in a frame which no longer holds the answer.
+    """
+    try:
+        return decode_data(response, model, identity=identity)
+    except APIError as exc:
+        error = exc
+    del response  # this frame is the first of the traceback raised below
+    error.__cause__ = error.__context__ = None
+    error.__suppress_context__ = True
+    raise error.with_traceback(None)
 
 
 def decode_page(
