@@ -378,3 +378,14 @@ def test_sandbox_command_serves_until_stopped() -> None:
         process.wait(timeout=30)
         if process.stdout is not None:
             process.stdout.close()
+
+
+@pytest.mark.parametrize(
+    "since", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"], ids=["year-1", "max"]
+)
+def test_a_since_out_of_range_in_utc_is_one_line_and_exit_2(sandbox: Sandbox, since: str) -> None:
+    result = cli(*against(sandbox), "bans", "list", "--since", since)
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()
+    assert "out of range" in line
+    assert "Traceback" not in result.stderr

@@ -90,6 +90,9 @@ def test_python_entry_points_take_options_or_their_fields() -> None:
         ("port", 70_000),
         ("profile", "beta"),
         ("fault_kinds", ("meltdown",)),
+        ("policy_version", ""),
+        ("policy_version", "   "),
+        ("policy_version", "2026\n11"),
     ],
 )
 def test_a_bad_value_is_refused_before_anything_starts(field: str, value: Any) -> None:
@@ -114,7 +117,13 @@ def _sandbox_command(*arguments: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize(
     "arguments",
-    [["--latency", "-1"], ["--accounts", "-3"], ["--port", "99999"], ["--fault-rate", "2"]],
+    [
+        ["--latency", "-1"],
+        ["--accounts", "-3"],
+        ["--port", "99999"],
+        ["--fault-rate", "2"],
+        ["--policy-version", " "],
+    ],
 )
 def test_the_sandbox_command_refuses_a_bad_value_in_one_line(arguments: list[str]) -> None:
     result = _sandbox_command(*arguments)

@@ -34,7 +34,11 @@ def _iso_utc(name: str, moment: datetime | None) -> str | None:
         raise ValueError(
             f"{name} must be timezone-aware (for example datetime.now(UTC)), got {moment!r}"
         )
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    try:
+        in_utc = moment.astimezone(UTC)
+    except OverflowError:  # year 1 east of UTC, or 9999-12-31 west of it
+        raise ValueError(f"{name} is out of range once converted to UTC, got {moment!r}") from None
+    return in_utc.isoformat().replace("+00:00", "Z")
 
 
 def _ban_filters(

@@ -41,7 +41,7 @@ from ._models import (
 )
 from ._pagination import flattens, items_of, walk_pages
 from ._query import query
-from ._response import decode_data, decode_page
+from ._response import decode_data, decode_page, decode_secret_data
 from ._retry import RetryMode, SendRequest
 from ._validation import (
     check_filter,
@@ -590,8 +590,13 @@ class AsyncAccounts:
         body = _acceptance(accept_policy)
         # No Idempotency-Key, ever: TokPortal rejects it on secret-bearing calls. And no
         # retry once the request may have reached the server (see RetryMode).
-        response = await self._send("POST", path, json=body, mode=RetryMode.UNSENT_ONLY)
-        return decode_data(response, model, identity=("account_id", account_id))
+        # The answer is handed over, never held in a local of this frame: a decoding error
+        # passes through it, and its traceback must reach no password (decode_secret_data).
+        return decode_secret_data(
+            await self._send("POST", path, json=body, mode=RetryMode.UNSENT_ONLY),
+            model,
+            identity=("account_id", account_id),
+        )
 
     async def wait_for_verification_code(
         self,

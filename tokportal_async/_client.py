@@ -22,6 +22,7 @@ from ._constants import (
     DEFAULT_TIMEOUT,
     KNOWN_API_VERSION,
 )
+from ._json import dumps
 from ._models import RateLimit
 from ._query import query
 from ._rate_limit import Grant, RateLimiter
@@ -219,7 +220,9 @@ class AsyncTokPortal:
                 path starting with ``//``, ``..`` segments or a query are refused.
             params: the query string; ``None`` values are left out, booleans are sent as
                 ``true``/``false``.
-            json: a JSON body.
+            json: a JSON body: anything ``json.dumps`` encodes, without ``NaN`` or
+                ``Infinity`` (a ``datetime``, a ``set`` or ``bytes`` is a ``ValueError``,
+                raised before any request).
             idempotent: whether sending the request twice is harmless. By default only
                 GET, HEAD and OPTIONS are; any other method is sent again only when it
                 provably had no effect (the connection never opened, or a 429). Pass
@@ -231,6 +234,8 @@ class AsyncTokPortal:
         """
         method = request_method(method)
         path = request_path(path)
+        if json is not None:
+            dumps(json)  # refused here, before anything else, if it is not JSON
         if params is not None and not isinstance(params, Mapping):
             raise ValueError(f"params must be a mapping, got {type(params).__name__}")
         if idempotent is not None and not isinstance(idempotent, bool):
@@ -256,6 +261,9 @@ class AsyncTokPortal:
         mode: RetryMode = RetryMode.IDEMPOTENT,
     ) -> RawResponse:
         """Send a request under the retry policy; the answer may be an error status."""
+        # First, before any frame holds the key: a body that is not JSON is the caller's
+        # ValueError, never an error from inside the HTTP client (see _json.dumps).
+        body = None if json is None else dumps(json)
         transport = self._transport
         limiter = self._rate_limiter
 
@@ -268,7 +276,7 @@ class AsyncTokPortal:
 
         async def send() -> RawResponse:
             try:
-                response = await transport.request(method, path, params=params, json=json)
+                response = await transport.request(method, path, params=params, body=body)
             except BaseException:
                 if limiter is not None:
                     limiter.release(status=None, rate_limit=None)

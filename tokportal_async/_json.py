@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["loads", "stdlib_loads"]
+__all__ = ["dumps", "loads", "stdlib_loads"]
 
 #: orjson's integer range: unsigned 64-bit above zero, signed 64-bit below.
 _INT_MIN, _INT_MAX = -(2**63), 2**64 - 1
@@ -80,3 +80,24 @@ except ImportError:  # the speed extra is not installed
     loads = stdlib_loads
 else:
     loads = orjson.loads
+
+
+def dumps(value: Any, *, name: str = "json") -> bytes:
+    """``value`` as a JSON request body (UTF-8), or a ``ValueError`` saying why it is not one.
+
+    Encoded before a request is built, so that a value the encoder refuses (a
+    ``datetime``, a ``set``, ``bytes``, a cycle) fails here, in a frame that holds only
+    the value, and never inside the HTTP client, whose frames hold the request headers
+    (the API key among them) for error trackers that record locals. ``NaN`` and
+    ``Infinity`` are not JSON, and are refused too.
+    """
+    try:
+        text = json.dumps(value, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+    except RecursionError:
+        raise ValueError(f"{name} is nested too deeply to send as JSON") from None
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} cannot be sent as JSON: {exc}") from None
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: not Unicode text
+        raise ValueError(f"{name} holds a string that is not valid Unicode") from None

@@ -732,7 +732,9 @@ class TokPortal(SyncClient[AsyncTokPortal]):
                 path starting with ``//``, ``..`` segments or a query are refused.
             params: the query string; ``None`` values are left out, booleans are sent as
                 ``true``/``false``.
-            json: a JSON body.
+            json: a JSON body: anything ``json.dumps`` encodes, without ``NaN`` or
+                ``Infinity`` (a ``datetime``, a ``set`` or ``bytes`` is a ``ValueError``,
+                raised before any request).
             idempotent: whether sending the request twice is harmless. By default only
                 GET, HEAD and OPTIONS are; any other method is sent again only when it
                 provably had no effect (the connection never opened, or a 429). Pass

@@ -120,6 +120,7 @@ class Transport:
             "User-Agent": CLIENT_ID,
             "X-TokPortal-Client": CLIENT_ID,
         }
+        self._json_headers = {**self._headers, "Content-Type": "application/json"}
 
     def __repr__(self) -> str:
         return f"Transport(base_url={str(self._base_url)!r})"
@@ -197,9 +198,12 @@ class Transport:
         path: str,
         *,
         params: Mapping[str, str] | None = None,
-        json: Any = None,
+        body: bytes | None = None,
     ) -> RawResponse:
-        """Send one request and return its whole answer, whatever the status."""
+        """Send one request and return its whole answer, whatever the status.
+
+        ``body`` is an already encoded JSON document (see :func:`._json.dumps`).
+        """
         session = self._ensure_session()
         url = self.url_for(path)
         if params:
@@ -219,8 +223,8 @@ class Transport:
             async with session.request(
                 method,
                 url,
-                headers=self._headers,
-                json=json,
+                headers=self._headers if body is None else self._json_headers,
+                data=body,
                 allow_redirects=False,
                 timeout=self._timeout,
                 raise_for_status=False,  # statuses are ours to read, even on a strict session

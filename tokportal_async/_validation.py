@@ -75,6 +75,12 @@ def path_segment(name: str, value: str) -> str:
 
 
 _METHOD = re.compile(r"[A-Za-z]+")
+#: Methods no API call needs, and what they would do with the SDK's request.
+_REFUSED_METHODS = {
+    "TRACE": "its answer echoes the request back, API key included",
+    "TRACK": "its answer echoes the request back, API key included",
+    "CONNECT": "it names a host to tunnel to, not a path under base_url",
+}
 #: A scheme at the start of a path (``https:``, ``javascript:``): the path would be a URL.
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 #: What may stand in a path as it is; everything else is percent-encoded.
@@ -85,7 +91,13 @@ def request_method(method: str) -> str:
     """An HTTP method name, upper-cased (``"get"`` is ``"GET"``)."""
     if not isinstance(method, str) or not _METHOD.fullmatch(method):
         raise ValueError(f"method must be an HTTP method name such as 'GET', got {method!r}")
-    return method.upper()
+    method = method.upper()
+    if method in _REFUSED_METHODS:
+        raise ValueError(
+            f"method {method} is refused: {_REFUSED_METHODS[method]}; TokPortal's API has "
+            "no use for it"
+        )
+    return method
 
 
 def request_path(path: str) -> str:

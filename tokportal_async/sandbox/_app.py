@@ -332,7 +332,8 @@ def _acceptance(body: bytes) -> dict[str, Any] | None:
         raise _Refusal(400, "VALIDATION_ERROR", "The body is not valid JSON.") from None
     if not isinstance(payload, dict) or payload.get("acknowledge_support_forfeit") is not True:
         return None
-    if not isinstance(payload.get("policy_version"), str):
+    version = payload.get("policy_version")
+    if not isinstance(version, str) or not version.strip():
         raise _Refusal(
             400, "VALIDATION_ERROR", "policy_version is required.", {"field": "policy_version"}
         )

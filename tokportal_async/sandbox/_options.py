@@ -49,6 +49,15 @@ def _in_range(low: float, high: float = math.inf, *, above: bool = False) -> Any
     return check
 
 
+def _version(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """A policy version the SDK can accept: a non-blank, printable string."""
+    if not isinstance(value, str) or not value.strip() or not value.isprintable():
+        raise ValueError(
+            f"{attribute.name} must be a non-blank printable string (the SDK refuses to "
+            f"accept a blank one), got {value!r}"
+        )
+
+
 def _profile(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if value not in PROFILES:
         raise ValueError(f"profile must be one of {', '.join(PROFILES)}, got {value!r}")
@@ -101,6 +110,7 @@ class SandboxOptions:
     )
     policy_version: str = attrs.field(
         default=DEFAULT_POLICY_VERSION,
+        validator=_version,
         metadata=_help("the version of the terms an acceptance must name", metavar="VERSION"),
     )
     credits: int = attrs.field(
