@@ -296,3 +296,15 @@ async def test_the_sandbox_refuses_an_acceptance_with_a_blank_version() -> None:
             )
         assert caught.value.status == 400
         assert sandbox.state.credits == DEFAULT_CREDITS  # nothing charged
+
+
+async def test_a_seed_detail_that_fails_decoding_leaves_no_password_in_any_frame() -> None:
+    """The original page's details carry credentials: the same care as a reveal."""
+    detail = {"data": {"id": CANONICAL, "platform": "tiktok", "created_at": 7,
+                       "credentials": _credentials()["data"]}}  # fmt: skip
+    async with scripted_server(Reply(json=detail)) as server, _client(server.base_url) as tp:
+        with pytest.raises(APIResponseValidationError) as caught:
+            await tp.accounts.get(CANONICAL)
+    text = reachable_locals(caught.value, open_objects=True)
+    assert PASSWORD not in text
+    assert SOCIAL_PASSWORD not in text
