@@ -14,6 +14,7 @@ from tokportal_async import (
     Account,
     AccountDetail,
     AuthenticationError,
+    BulkError,
     Bundle,
     CodeSource,
     ConflictError,
@@ -146,8 +147,11 @@ def test_bulk(client: Driver, sandbox: Sandbox) -> None:
     ids = [a["id"] for a in sandbox.state.accounts[:25]]
     details = client.call("get_many", ids, concurrency=5)
     assert [d.id for d in details] == ids
-    with pytest.raises(NotFoundError):
+    with pytest.raises(BulkError) as caught:
         client.call("get_many", [*ids[:3], "missing"])
+    assert list(caught.value.results) == ids[:3]
+    assert isinstance(caught.value.errors["missing"], NotFoundError)
+    assert caught.value.errors["missing"].account_id == "missing"
     mixed = client.call("get_many", [ids[0], "missing"], return_exceptions=True)
     assert isinstance(mixed[0], AccountDetail)
     assert isinstance(mixed[1], NotFoundError)

@@ -16,8 +16,11 @@ from tokportal_async import (
     AccountBundle,
     AccountDetail,
     AsyncTokPortal,
+    AuthenticationError,
+    BulkError,
     NotFoundError,
     PermissionDeniedError,
+    TokPortalError,
 )
 from tokportal_async.sandbox import Sandbox
 
@@ -82,18 +85,48 @@ async def test_get_many_bounds_requests_in_flight(slow_sandbox: Sandbox) -> None
     assert slow_sandbox.state.max_in_flight == 5
 
 
-async def test_get_many_raises_the_first_failure_and_cancels_the_rest(
+async def test_get_many_tries_every_account_and_raises_what_it_fetched_and_what_failed(
+    tp: AsyncTokPortal, sandbox: Sandbox
+) -> None:
+    ids = [a["id"] for a in sandbox.state.accounts[:30]]
+    foreign = sandbox.state.foreign_account_ids[0]
+    asked = [*ids[:3], "no-such-account", *ids[3:], foreign]
+    with pytest.raises(BulkError) as caught:
+        await tp.accounts.get_many(asked, concurrency=5)
+    failed = caught.value
+    assert list(failed.results) == ids  # every detail fetched, in input order
+    assert all(failed.results[i].id == i for i in ids)
+    assert list(failed.errors) == ["no-such-account", foreign]
+    assert isinstance(failed.errors["no-such-account"], NotFoundError)
+    assert isinstance(failed.errors[foreign], PermissionDeniedError)
+    assert all(error.account_id == i for i, error in failed.errors.items())
+    assert failed.unfinished == ()
+    assert isinstance(failed, TokPortalError)  # `except TokPortalError` still catches it
+    assert "2 of 32 accounts failed" in str(failed)
+    # An ExceptionGroup of the failures: except* (split) picks a kind, and the results
+    # stay with it.
+    missing, rest = failed.split(NotFoundError)
+    assert isinstance(missing, BulkError)
+    assert isinstance(rest, BulkError)
+    assert list(missing.errors) == ["no-such-account"]
+    assert list(missing.results) == ids
+    assert list(rest.errors) == [foreign]
+
+
+async def test_get_many_stops_early_when_every_call_would_fail_alike(
     slow_sandbox: Sandbox,
 ) -> None:
     ids = [a["id"] for a in slow_sandbox.state.accounts[:30]]
-    ids[3] = "no-such-account"
-    async with client_for(slow_sandbox) as tp:
-        with pytest.raises(NotFoundError) as caught:  # the error itself, not a group
+    async with AsyncTokPortal("sk_" + "0" * 64, base_url=slow_sandbox.base_url) as tp:
+        with pytest.raises(BulkError) as caught:
             await tp.accounts.get_many(ids, concurrency=5)
-        assert caught.value.code == "SAVED_ACCOUNT_NOT_FOUND"
         assert other_tasks() == set()  # no orphan task keeps running
         assert acquired_connections(tp) == 0
-    assert len(slow_sandbox.state.requests) < 30  # the rest were never sent
+    failed = caught.value
+    assert all(isinstance(e, AuthenticationError) for e in failed.errors.values())
+    assert len(failed.errors) <= 5  # those already in flight
+    assert failed.unfinished == tuple(ids[len(failed.errors) :])
+    assert "not tried" in str(failed)
 
 
 async def test_get_many_can_return_errors_in_place(tp: AsyncTokPortal, sandbox: Sandbox) -> None:

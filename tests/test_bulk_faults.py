@@ -15,6 +15,7 @@ from tokportal_async import (
     AccountBundle,
     AccountDetail,
     AsyncTokPortal,
+    BulkError,
     NotFoundError,
     TokPortal,
     TokPortalError,
@@ -183,3 +184,40 @@ async def _run(tp: AsyncTokPortal, helper: str, ids: list[str]) -> list[Any]:
         return [item async for item in walk]
     slots = tp.accounts.iter_open_slots(ids, concurrency=50, return_exceptions=True)
     return [item async for item in slots]
+
+
+@pytest.mark.parametrize("helper", ["get_many", "iter_details", "iter_open_slots"])
+async def test_a_bulk_job_with_default_settings_keeps_what_it_fetched(helper: str) -> None:
+    """2,000 accounts, 10% faults, the default retries: some ids exhaust them. Every
+    fetched result and every failure comes back, each failure naming its account."""
+    async with Sandbox(accounts=2000, fault_rate=0.1, fault_seed=3, stall_seconds=0.05) as sb:
+        ids = [a["id"] for a in sb.state.accounts]
+        async with AsyncTokPortal(sb.api_key, base_url=sb.base_url, timeout=5) as tp:
+            fast_retries(tp)  # the same retries, without their waits
+            with anyio.fail_after(HANG_GUARD):
+                if helper == "get_many":
+                    with pytest.raises(BulkError) as caught:
+                        await tp.accounts.get_many(ids, concurrency=50)
+                    results = list(caught.value.results.values())
+                    errors = list(caught.value.errors.values())
+                    assert caught.value.unfinished == ()
+                    assert list(caught.value.errors) == [e.account_id for e in errors]
+                else:
+                    walk = getattr(tp.accounts, helper)
+                    options: dict[str, Any] = {"ordered": False, "return_exceptions": True}
+                    if helper == "iter_open_slots":
+                        options["account_ids"] = ids
+                    items = [item async for item in walk(concurrency=50, **options)]
+                    results = [i for i in items if not isinstance(i, TokPortalError)]
+                    errors = [i for i in items if isinstance(i, TokPortalError)]
+    assert errors  # with the default 2 retries, some ids do fail
+    failed = [e.account_id for e in errors]
+    assert None not in failed  # each failure says whose it is, even unordered
+    assert len(set(failed)) == len(failed)
+    if helper == "iter_open_slots":
+        owners = {r.account_id for r in results}
+        assert not owners & set(failed)
+        return
+    fetched = [r.id for r in results]
+    assert len(fetched) + len(failed) == len(ids)  # every id: fetched or failed, once
+    assert set(fetched) | set(failed) == set(ids)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins  # the ``list`` method shadows the type inside AsyncAccounts
+from collections import Counter
 from collections.abc import (
     AsyncGenerator,
     AsyncIterable,
@@ -16,7 +17,13 @@ from typing import Any, Literal, TypeVar, overload
 
 import anyio
 
-from ._concurrency import check_concurrency, gather_bounded, map_ordered, map_unordered
+from ._concurrency import (
+    check_concurrency,
+    gather_bounded,
+    gather_settled,
+    map_ordered,
+    map_unordered,
+)
 from ._constants import (
     DEFAULT_CODE_POLL_INTERVAL,
     DEFAULT_CODE_WAIT_TIMEOUT,
@@ -25,6 +32,9 @@ from ._constants import (
     ORDERED_WINDOW_FACTOR,
 )
 from ._errors import (
+    APICertificateError,
+    AuthenticationError,
+    BulkError,
     TokPortalError,
     VerificationCodeNotFoundError,
 )
@@ -59,6 +69,20 @@ T = TypeVar("T")
 
 def _account_path(account_id: str, *rest: str) -> str:
     return "/".join(("/accounts", path_segment("account_id", account_id), *rest))
+
+
+def _fails_for_all(error: BaseException) -> bool:
+    """Whether ``error`` would end every other account's call the same way."""
+    return isinstance(error, AuthenticationError | APICertificateError)
+
+
+def _bulk_summary(total: int, errors: dict[str, TokPortalError], unfinished: int) -> str:
+    kinds = Counter(type(error).__name__ for error in errors.values())
+    made = ", ".join(f"{count} {name}" for name, count in kinds.most_common())
+    summary = f"{len(errors)} of {total} accounts failed ({made})"
+    if unfinished:
+        summary += f"; {unfinished} not tried: the first failure would repeat for all"
+    return summary
 
 
 def _checked_ids(account_ids: Iterable[str]) -> list[str]:
@@ -318,13 +342,16 @@ class AsyncAccounts:
         from :meth:`reveal_credentials`. Deployments that still follow the original
         Accounts page include ``credentials`` here.
         """
-        # Handed over, never held here: where the answer still carries passwords, a
-        # decoding error must reach none of them (decode_secret_data).
-        return decode_secret_data(
-            await self._send("GET", _account_path(account_id)),
-            AccountDetail,
-            identity=("id", account_id),
-        )
+        path = _account_path(account_id)
+        try:
+            # Handed over, never held here: where the answer still carries passwords, a
+            # decoding error must reach none of them (decode_secret_data).
+            return decode_secret_data(
+                await self._send("GET", path), AccountDetail, identity=("id", account_id)
+            )
+        except TokPortalError as error:
+            error.account_id = account_id  # bulk helpers hand it on: say whose it is
+            raise
 
     @overload
     async def get_many(
@@ -362,23 +389,53 @@ class AsyncAccounts:
     ) -> builtins.list[AccountDetail] | builtins.list[AccountDetail | TokPortalError]:
         """Many accounts' details at once, ``concurrency`` requests at a time, in input order.
 
-        By default the first failure cancels the requests still running and is raised
-        (itself, not an ``ExceptionGroup``). With ``return_exceptions=True`` every id gets
-        its place in the result: its :class:`AccountDetail`, or the
-        :class:`~tokportal_async.TokPortalError` its request ended with, as
-        ``asyncio.gather`` does. Requests are paced by the client's rate limiter.
+        Every account is tried, whatever happens to the others: at TokPortal's pace (two
+        requests a second) a job of thousands runs for many minutes, and one exhausted
+        retry must not throw that work away. If any failed, :class:`~tokportal_async.
+        BulkError` is raised once all are done, with every detail fetched
+        (``.results``) and every failure (``.errors``), by account id, so a caller
+        retries only the failures. A failure that would repeat for every account (the
+        key refused, TLS failing) ends the walk early; the ids never tried are in
+        ``.unfinished``.
+
+        With ``return_exceptions=True`` nothing is raised: every id gets its place in the
+        result, its :class:`AccountDetail` or the :class:`~tokportal_async.TokPortalError`
+        its request ended with, as ``asyncio.gather`` does. Either way each error's
+        ``account_id`` names its account. Requests are paced by the client's rate limiter.
 
         Example::
 
-            details = await tp.accounts.get_many(ids, concurrency=20)
+            try:
+                details = await tp.accounts.get_many(ids, concurrency=20)
+            except BulkError as failed:
+                details = list(failed.results.values())
+                retry_later = list(failed.errors)
         """
         ids = _checked_ids(account_ids)
         check_concurrency(concurrency)
-        return await gather_bounded(  # type: ignore[return-value]  # capture narrows it
-            self.get,
-            ids,
-            concurrency=concurrency,
-            capture=TokPortalError if return_exceptions else None,
+        if return_exceptions:
+            return await gather_bounded(  # type: ignore[return-value]  # capture narrows it
+                self.get, ids, concurrency=concurrency, capture=TokPortalError
+            )
+        outcomes, unstarted = await gather_settled(
+            self.get, ids, concurrency=concurrency, capture=TokPortalError, fatal=_fails_for_all
+        )
+        skipped = set(unstarted)
+        errors = {
+            ids[i]: outcome
+            for i, outcome in enumerate(outcomes)
+            if isinstance(outcome, TokPortalError)
+        }
+        if not errors:
+            return outcomes  # type: ignore[return-value]  # no error: all details
+        results = {
+            ids[i]: outcome
+            for i, outcome in enumerate(outcomes)
+            if i not in skipped and not isinstance(outcome, BaseException)
+        }
+        unfinished = tuple(ids[i] for i in unstarted)
+        raise BulkError(
+            _bulk_summary(len(ids), errors, len(unfinished)), errors, results, unfinished
         )
 
     async def bundles(
@@ -399,8 +456,12 @@ class AsyncAccounts:
         """
         path = _account_path(account_id, "bundles")
         params = _bundle_filters(status, page, per_page)
-        response = await self._send("GET", path, params=params)
-        return decode_page(response, Bundle, expected_page=page)
+        try:
+            response = await self._send("GET", path, params=params)
+            return decode_page(response, Bundle, expected_page=page)
+        except TokPortalError as error:
+            error.account_id = account_id
+            raise
 
     async def bundle_pages(
         self,
@@ -511,6 +572,7 @@ class AsyncAccounts:
                     if bundle.open_slots > 0
                 ]
             except TokPortalError as error:
+                error.account_id = account_id  # also for a walk that broke mid-way
                 if not return_exceptions:
                     raise
                 return [error]
@@ -595,13 +657,17 @@ class AsyncAccounts:
         body = _acceptance(accept_policy)
         # No Idempotency-Key, ever: TokPortal rejects it on secret-bearing calls. And no
         # retry once the request may have reached the server (see RetryMode).
-        # The answer is handed over, never held in a local of this frame: a decoding error
-        # passes through it, and its traceback must reach no password (decode_secret_data).
-        return decode_secret_data(
-            await self._send("POST", path, json=body, mode=RetryMode.UNSENT_ONLY),
-            model,
-            identity=("account_id", account_id),
-        )
+        try:
+            # The answer is handed over, never held in a local of this frame: a decoding
+            # error passes through it, and its traceback must reach no password.
+            return decode_secret_data(
+                await self._send("POST", path, json=body, mode=RetryMode.UNSENT_ONLY),
+                model,
+                identity=("account_id", account_id),
+            )
+        except TokPortalError as error:
+            error.account_id = account_id
+            raise
 
     async def wait_for_verification_code(
         self,
@@ -648,5 +714,7 @@ class AsyncAccounts:
                         code=exc.code,
                         details=exc.details,
                         request_id=exc.request_id,
+                        method=exc.method,
+                        path=exc.path,
                     ) from exc
                 await anyio.sleep(min(interval, remaining))

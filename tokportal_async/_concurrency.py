@@ -36,7 +36,13 @@ import anyio
 
 from ._validation import check_count
 
-__all__ = ["check_concurrency", "gather_bounded", "map_ordered", "map_unordered"]
+__all__ = [
+    "check_concurrency",
+    "gather_bounded",
+    "gather_settled",
+    "map_ordered",
+    "map_unordered",
+]
 
 S = TypeVar("S")
 T = TypeVar("T")
@@ -85,6 +91,50 @@ async def gather_bounded(
         # Callers catch NotFoundError, not an ExceptionGroup around it.
         raise _first_error(errors) from None
     return results
+
+
+async def gather_settled(
+    job: Callable[[S], Awaitable[T]],
+    items: Sequence[S],
+    *,
+    concurrency: int,
+    capture: type[BaseException],
+    fatal: Callable[[BaseException], bool],
+) -> tuple[list[T | BaseException], list[int]]:
+    """Every item's outcome, ``concurrency`` at a time: a failure does not stop the others.
+
+    An exception of type ``capture`` takes its item's place in the outcomes, and the walk
+    goes on; one that ``fatal`` says will repeat for every item (a refused key) lets the
+    jobs in flight finish and starts no more. Any other exception cancels everything and
+    is raised as itself. Returns the outcomes of the items that ran, by position (the
+    others hold ``None``), and the positions never started.
+    """
+    outcomes: list[Any] = [None] * len(items)
+    started = [False] * len(items)
+    indices = iter(range(len(items)))
+    stop = False
+
+    async def worker() -> None:
+        nonlocal stop
+        for index in indices:
+            if stop:
+                return
+            started[index] = True
+            try:
+                outcomes[index] = await job(items[index])
+            except Exception as exc:
+                if not isinstance(exc, capture):
+                    raise
+                outcomes[index] = exc
+                stop = stop or fatal(exc)
+
+    try:
+        async with anyio.create_task_group() as group:
+            for _ in range(min(concurrency, len(items))):
+                group.start_soon(worker)
+    except ExceptionGroup as errors:
+        raise _first_error(errors) from None
+    return outcomes, [index for index, ran in enumerate(started) if not ran]
 
 
 async def _aiter(items: AsyncIterable[S] | Iterable[S]) -> AsyncGenerator[S, None]:

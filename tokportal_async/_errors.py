@@ -12,7 +12,7 @@ from the server's error message, its code, the status and the request id.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Self
 
 from ._models import PolicyTerms
@@ -25,6 +25,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "BulkError",
     "ConflictError",
     "InsufficientCreditsError",
     "NotFoundError",
@@ -48,7 +49,15 @@ UNCERTAIN_OUTCOME = (
 
 
 class TokPortalError(Exception):
-    """Root of every error this SDK raises; ``except TokPortalError`` catches them all."""
+    """Root of every error this SDK raises; ``except TokPortalError`` catches them all.
+
+    Attributes:
+        account_id: the account the failed call was about, when one call of a bulk
+            helper (``get_many``, ``iter_details``, ``iter_open_slots``) or ``get``
+            failed for it; else ``None``.
+    """
+
+    account_id: str | None = None
 
 
 class APIError(TokPortalError):
@@ -61,6 +70,8 @@ class APIError(TokPortalError):
         message: the human-readable text from the server, or one we wrote.
         details: ``error.details`` from the body, or an empty dict.
         request_id: the ``X-TokPortal-Request-ID`` header; quote it to TokPortal support.
+        method: the HTTP method of the request this answered (``"GET"``).
+        path: the path of that request, relative to the base URL (``"/accounts/…"``).
     """
 
     status: int
@@ -68,6 +79,8 @@ class APIError(TokPortalError):
     message: str
     details: Mapping[str, Any]
     request_id: str | None
+    method: str | None
+    path: str | None
 
     def __init__(
         self,
@@ -77,12 +90,16 @@ class APIError(TokPortalError):
         code: str | None = None,
         details: Mapping[str, Any] | None = None,
         request_id: str | None = None,
+        method: str | None = None,
+        path: str | None = None,
     ) -> None:
         self.status = status
         self.code = code
         self.message = message
         self.details = dict(details or {})
         self.request_id = request_id
+        self.method = method
+        self.path = path
         super().__init__(self._summary())
 
     def _summary(self) -> str:
@@ -103,7 +120,8 @@ class APIError(TokPortalError):
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(status={self.status!r}, code={self.code!r}, "
-            f"request_id={self.request_id!r}, message={self.message!r})"
+            f"request_id={self.request_id!r}, method={self.method!r}, path={self.path!r}, "
+            f"message={self.message!r})"
         )
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -283,9 +301,19 @@ class RateLimitError(APIError):
         details: Mapping[str, Any] | None = None,
         request_id: str | None = None,
         retry_after: float | None = None,
+        method: str | None = None,
+        path: str | None = None,
     ) -> None:
         self.retry_after = retry_after
-        super().__init__(message, status=status, code=code, details=details, request_id=request_id)
+        super().__init__(
+            message,
+            status=status,
+            code=code,
+            details=details,
+            request_id=request_id,
+            method=method,
+            path=path,
+        )
 
 
 class ServerError(APIError):
@@ -311,9 +339,19 @@ class APIResponseValidationError(APIError):
         errors: tuple[str, ...] = (),
         code: str | None = None,
         details: Mapping[str, Any] | None = None,
+        method: str | None = None,
+        path: str | None = None,
     ) -> None:
         self.errors = errors
-        super().__init__(message, status=status, code=code, details=details, request_id=request_id)
+        super().__init__(
+            message,
+            status=status,
+            code=code,
+            details=details,
+            request_id=request_id,
+            method=method,
+            path=path,
+        )
 
     def _summary(self) -> str:
         summary = super()._summary()
@@ -371,3 +409,65 @@ class APICertificateError(APIConnectionError):
     Never retried: sending again will not fix a certificate. Check the clock, a proxy that
     intercepts TLS, or pass a ``session`` whose connector trusts your private CA.
     """
+
+
+class BulkError(ExceptionGroup[TokPortalError], TokPortalError):
+    """Some accounts of a bulk call failed: here is everything it fetched, and every failure.
+
+    Raised by ``get_many`` (without ``return_exceptions``) once every account has been
+    tried, so that one exhausted retry does not throw away the rest of the job. Retry only
+    what failed::
+
+        try:
+            details = await tp.accounts.get_many(ids)
+        except BulkError as failed:
+            details = list(failed.results.values())
+            retry_later = list(failed.errors)  # the ids that failed
+
+    It is an ``ExceptionGroup`` of the failures (``except* NotFoundError`` works) and a
+    :class:`TokPortalError` (``except TokPortalError`` still catches it).
+
+    A failure that would repeat for every account (the key refused, TLS failing) ends the
+    walk at once: the ids never tried are in ``unfinished``.
+
+    Attributes:
+        results: what succeeded, by account id, in input order.
+        errors: what failed, by account id, in input order; each error's ``account_id``
+            says the same.
+        unfinished: ids never tried, because the walk ended early (usually empty).
+    """
+
+    results: dict[str, Any]
+    errors: dict[str, TokPortalError]
+    unfinished: tuple[str, ...]
+
+    def __new__(
+        cls,
+        message: str,
+        errors: Mapping[str, TokPortalError],
+        results: Mapping[str, Any] | None = None,
+        unfinished: tuple[str, ...] = (),
+    ) -> Self:
+        self = super().__new__(cls, message, list(errors.values()))
+        self.errors = dict(errors)
+        self.results = dict(results or {})
+        self.unfinished = tuple(unfinished)
+        return self
+
+    def __init__(
+        self,
+        message: str,
+        errors: Mapping[str, TokPortalError],
+        results: Mapping[str, Any] | None = None,
+        unfinished: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(message, list(errors.values()))
+
+    def derive(self, excs: Sequence[TokPortalError]) -> BulkError:  # type: ignore[override]
+        """The same group with only ``excs`` (what ``except*`` leaves), results kept."""
+        kept = {id(error) for error in excs}
+        errors = {key: error for key, error in self.errors.items() if id(error) in kept}
+        return BulkError(self.message, errors, self.results, self.unfinished)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (BulkError, (self.message, self.errors, self.results, self.unfinished))

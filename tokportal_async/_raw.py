@@ -50,6 +50,10 @@ class RawResponse:
     url: str | None = None
     #: Why the retry policy stopped at this answer, said by the error it becomes.
     retry_note: str | None = None
+    #: The request this answered (its method, and its path under the base URL), which
+    #: every error made from the answer names.
+    method: str | None = None
+    path: str | None = None
 
     @property
     def request_id(self) -> str | None:

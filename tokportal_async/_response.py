@@ -70,6 +70,16 @@ _ERROR_BY_CODE: dict[str, type[APIError]] = {
 }
 
 
+def _answered(response: RawResponse) -> dict[str, Any]:
+    """What every error made from ``response`` says of it: status, request id, request."""
+    return {
+        "status": response.status,
+        "request_id": response.request_id,
+        "method": response.method,
+        "path": response.path,
+    }
+
+
 def _describe_body(response: RawResponse) -> str:
     if not response.body.strip():
         return "an empty body"
@@ -109,8 +119,7 @@ def _identified(response: RawResponse, data: Any, model: type, field: str, asked
     raise APIResponseValidationError(
         f"TokPortal answered HTTP {response.status} about another record than the one asked "
         f"for ({field} {asked!r})",
-        status=response.status,
-        request_id=response.request_id,
+        **_answered(response),
         errors=(f"expected {asked!r} @ $.data.{field}",),
     )
 
@@ -123,8 +132,7 @@ def decode_json(response: RawResponse) -> Any:
         raise APIResponseValidationError(
             f"TokPortal answered HTTP {response.status} with {_describe_body(response)} "
             "that is not valid JSON",
-            status=response.status,
-            request_id=response.request_id,
+            **_answered(response),
         ) from exc
 
 
@@ -138,8 +146,7 @@ def _envelope(response: RawResponse, *keys: str) -> Any:
             raise APIResponseValidationError(
                 f"TokPortal answered HTTP {response.status} without the {key!r} field the "
                 "contract promises",
-                status=response.status,
-                request_id=response.request_id,
+                **_answered(response),
                 errors=(f"required field missing @ $.{key}",),
             )
     return payload
@@ -151,8 +158,7 @@ def _structure(data: Any, model: Any, response: RawResponse, *, path: str, name:
     except DecodeError as exc:
         raise APIResponseValidationError(
             f"TokPortal answered HTTP {response.status} with JSON that does not match {name}",
-            status=response.status,
-            request_id=response.request_id,
+            **_answered(response),
             errors=exc.errors,
         ) from exc
 
@@ -212,8 +218,7 @@ def decode_page(
     if problems:
         raise APIResponseValidationError(
             f"TokPortal answered HTTP {response.status} with pagination that cannot be walked",
-            status=response.status,
-            request_id=response.request_id,
+            **_answered(response),
             errors=tuple(problems),
         )
     return page
@@ -360,12 +365,7 @@ def error_for(response: RawResponse) -> APIError:
     cls = _ERROR_BY_CODE.get(code or "") or _ERROR_BY_STATUS.get(response.status)
     if cls is None:
         cls = ServerError if response.status >= 500 else APIError
-    fields: dict[str, Any] = {
-        "status": response.status,
-        "code": code,
-        "details": details,
-        "request_id": response.request_id,
-    }
+    fields: dict[str, Any] = {**_answered(response), "code": code, "details": details}
     if cls is RateLimitError:
         return RateLimitError(
             message, retry_after=parse_retry_after(response.headers, details), **fields

@@ -272,15 +272,27 @@ class Accounts:
     ) -> builtins.list[AccountDetail] | builtins.list[AccountDetail | TokPortalError]:
         """Many accounts' details at once, ``concurrency`` requests at a time, in input order.
 
-        By default the first failure cancels the requests still running and is raised
-        (itself, not an ``ExceptionGroup``). With ``return_exceptions=True`` every id gets
-        its place in the result: its :class:`AccountDetail`, or the
-        :class:`~tokportal_async.TokPortalError` its request ended with, as
-        ``asyncio.gather`` does. Requests are paced by the client's rate limiter.
+        Every account is tried, whatever happens to the others: at TokPortal's pace (two
+        requests a second) a job of thousands runs for many minutes, and one exhausted
+        retry must not throw that work away. If any failed, :class:`~tokportal_async.
+        BulkError` is raised once all are done, with every detail fetched
+        (``.results``) and every failure (``.errors``), by account id, so a caller
+        retries only the failures. A failure that would repeat for every account (the
+        key refused, TLS failing) ends the walk early; the ids never tried are in
+        ``.unfinished``.
+
+        With ``return_exceptions=True`` nothing is raised: every id gets its place in the
+        result, its :class:`AccountDetail` or the :class:`~tokportal_async.TokPortalError`
+        its request ended with, as ``asyncio.gather`` does. Either way each error's
+        ``account_id`` names its account. Requests are paced by the client's rate limiter.
 
         Example::
 
-            details = tp.accounts.get_many(ids, concurrency=20)
+            try:
+                details = tp.accounts.get_many(ids, concurrency=20)
+            except BulkError as failed:
+                details = list(failed.results.values())
+                retry_later = list(failed.errors)
         """
         return self._runner.call(
             self._async.get_many(

@@ -236,6 +236,8 @@ class Transport:
                     headers=response.headers,
                     body=body,
                     url=str(response.url),
+                    method=method,
+                    path=path,
                 )
         except APIError:
             raise
@@ -248,13 +250,17 @@ class Transport:
         limit = self._max_response_bytes
         announced = response.content_length
         if announced is not None and announced > limit:
-            raise describe_oversized(response.status, response.headers, announced, limit)
+            raise describe_oversized(
+                response.status, response.headers, announced, limit, method=method, path=path
+            )
         chunks: list[bytes] = []
         size = 0
         async for chunk in response.content.iter_any():
             size += len(chunk)
             if size > limit:
-                raise describe_oversized(response.status, response.headers, size, limit)
+                raise describe_oversized(
+                    response.status, response.headers, size, limit, method=method, path=path
+                )
             chunks.append(chunk)
         body = b"".join(chunks)
         if response.status >= 300 and self._api_key_bytes in body:
@@ -324,7 +330,13 @@ class Transport:
 
 
 def describe_oversized(
-    status: int, headers: Mapping[str, str], size: int, limit: int
+    status: int,
+    headers: Mapping[str, str],
+    size: int,
+    limit: int,
+    *,
+    method: str | None = None,
+    path: str | None = None,
 ) -> APIResponseValidationError:
     """The error for a body past ``max_response_bytes`` (announced or as it arrived)."""
     return APIResponseValidationError(
@@ -333,4 +345,6 @@ def describe_oversized(
         status=status,
         request_id=request_id_of(headers),
         errors=(f"body larger than {limit} bytes",),
+        method=method,
+        path=path,
     )

@@ -26,6 +26,7 @@ from .._client import AsyncTokPortal
 from .._constants import API_KEY_ENV, BASE_URL_ENV, DEFAULT_CODE_POLL_INTERVAL, DEFAULT_CONCURRENCY
 from .._errors import (
     APIConnectionError,
+    APIError,
     InsufficientCreditsError,
     PolicyAcceptanceRequiredError,
     PolicyChangedError,
@@ -109,6 +110,10 @@ def _describe(error: TokPortalError) -> str:
     """
     if isinstance(error, APIConnectionError):
         return printable(f"{type(error).__name__}: {error}")
+    if isinstance(error, PolicyAcceptanceRequiredError | PolicyChangedError):
+        # The lines above it said what to accept, as an option; the error's own summary
+        # says it as Python (accept_policy='...'), which is not how to run a command.
+        return printable(APIError._summary(error))
     return printable(str(error))  # an APIError says its status, code and request id
 
 
@@ -117,8 +122,14 @@ def _explain(error: TokPortalError) -> None:
     if isinstance(error, PolicyAcceptanceRequiredError | PolicyChangedError):
         terms = error.terms
         cost = "unknown" if terms.expected_credit_cost is None else terms.expected_credit_cost
+        first = (
+            "TokPortal's terms for this account changed since they were shown, and nothing "
+            "was charged: the account owner must accept the new terms."
+            if isinstance(error, PolicyChangedError)
+            else "The account owner must accept TokPortal's terms for this account first."
+        )
         lines = [
-            "The account owner must accept TokPortal's terms for this account first.",
+            first,
             f"  policy version: {printable(terms.policy_version or 'not given')}",
             f"  expected credit cost: {cost}",
         ]
@@ -217,6 +228,15 @@ def account_filters(command: Callable[..., None]) -> Callable[..., None]:
     ):
         command = option(command)
     return command
+
+
+def _refuse_paying_for_masked(accept_policy: str | None, show_secrets: bool, what: str) -> None:
+    """Never charge for a secret and then mask it: refuse before anything is sent."""
+    if accept_policy is not None and not show_secrets:
+        raise click.UsageError(
+            f"--accept-policy may debit credits for {what}, which would then be printed "
+            "masked: add --show-secrets to see what you pay for"
+        )
 
 
 secrets_option = click.option(
@@ -346,6 +366,7 @@ def reveal_credentials(
     --accept-policy VERSION once the account owner agrees. Accepting may debit credits
     and permanently ends TokPortal support for the account.
     """
+    _refuse_paying_for_masked(accept_policy, show_secrets, "the passwords")
     printer = _printer(output_format, sys.stdout, None)
 
     async def work(tp: AsyncTokPortal) -> None:
@@ -405,6 +426,7 @@ def verification_code(
     output_format: str | None,
 ) -> None:
     """The latest verification code from the account's inbox."""
+    _refuse_paying_for_masked(accept_policy, show_secrets, "the code")
     printer = _printer(output_format, sys.stdout, None)
 
     async def work(tp: AsyncTokPortal) -> None:
@@ -470,25 +492,36 @@ def export(
             else tp.accounts.iter(**filters, concurrency=concurrency)
         )
         stream = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
-        try:
-            model = AccountDetail if details else Account
-            printer = Printer(format=output_format, stream=stream, model=model)
-            records: list[dict[str, Any]] = []
-            with _progress(total, "exporting") as bar:
-                async for item in items:
-                    record = to_record(item, show_secrets=show_secrets)
-                    if output_format == "jsonl":
-                        printer.many([record])  # streamed: memory stays flat
-                    else:
-                        records.append(record)
-                    bar.update(1)
-            if output_format != "jsonl":
-                printer.many(records)
-        finally:
-            if output:
-                stream.close()
+        # Closed here, in order, whatever ends the loop (a reader that left: `| head -1`);
+        # left to the loop's shutdown, the walk's nested generators would be closed all
+        # at once, and one would be closed while another still runs it.
+        async with aclosing(items):
+            await _export(items, stream, output_format, details, total, show_secrets)
 
     settings.execute(work)
+
+
+async def _export(
+    items: Any, stream: Any, output_format: str, details: bool, total: int, show_secrets: bool
+) -> None:
+    """Write every item of ``items`` to ``stream``: jsonl as it comes, json and csv at the end."""
+    try:
+        model = AccountDetail if details else Account
+        printer = Printer(format=output_format, stream=stream, model=model)
+        records: list[dict[str, Any]] = []
+        with _progress(total, "exporting") as bar:
+            async for item in items:
+                record = to_record(item, show_secrets=show_secrets)
+                if output_format == "jsonl":
+                    printer.many([record])  # streamed: memory stays flat
+                else:
+                    records.append(record)
+                bar.update(1)
+        if output_format != "jsonl":
+            printer.many(records)
+    finally:
+        if stream is not sys.stdout:
+            stream.close()
 
 
 @cli.group()
@@ -552,18 +585,67 @@ def list_bans(
     settings.execute(work)
 
 
-@cli.command(
-    "sandbox",
-    context_settings={"ignore_unknown_options": True, "help_option_names": []},
-    add_help_option=False,
-)
-@click.argument("arguments", nargs=-1, type=click.UNPROCESSED)
-def serve_sandbox(arguments: tuple[str, ...]) -> None:
-    """Serve a local TokPortal sandbox on 127.0.0.1 until interrupted (--help: its options)."""
-    # One parser for the sandbox's options, wherever it is started from: the sandbox's own.
-    from ..sandbox.__main__ import main as serve
+class _SandboxCommand(click.Command):
+    """``tokportal-async sandbox``: one option per :class:`SandboxOptions` field.
 
-    serve(list(arguments), prog="tokportal-async sandbox")
+    The options are made when the command is used (run, or its help shown), not when the
+    command line starts: they come from the sandbox's own definition, whose import loads
+    the server, which no other command needs.
+    """
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        if not self.params:
+            self.params = [*_sandbox_options(), *super().get_params(ctx)]
+        return self.params
+
+
+def _sandbox_options() -> list[click.Parameter]:
+    from ..sandbox.__main__ import COMMAND_LINE_PORT
+    from ..sandbox._options import PROFILES, SandboxOptions
+
+    command_line = {"port": COMMAND_LINE_PORT}
+    params: list[click.Parameter] = []
+    for field in attrs.fields(SandboxOptions):
+        flag = "--" + field.name.replace("_", "-")
+        help_text, metavar = field.metadata["help"], field.metadata["metavar"]
+        shown = command_line.get(field.name, field.default)
+        help_text = help_text[0].upper() + help_text[1:]  # as every other command's help
+        help_text += "." if shown is None else f" (default: {shown})."
+        kind = str(field.type)
+        if kind.startswith("bool"):
+            flag = f"{flag}/--no-{flag[2:]}"
+            params.append(click.Option([flag, field.name], default=None, help=help_text))
+            continue
+        kind_of: Any = int if kind.startswith("int") else float if kind == "float" else str
+        if field.name == "profile":
+            kind_of = click.Choice(PROFILES)
+        params.append(
+            click.Option(
+                [flag, field.name],
+                type=kind_of,
+                default=command_line.get(field.name),
+                metavar=metavar,
+                help=help_text,
+            )
+        )
+    params.append(click.Option(["--tls-cert"], help="Serve HTTPS with this certificate (PEM)."))
+    params.append(click.Option(["--tls-key"], help="The private key of --tls-cert (PEM)."))
+    return params
+
+
+@cli.command("sandbox", cls=_SandboxCommand)
+def serve_sandbox(tls_cert: str | None, tls_key: str | None, **given: Any) -> None:
+    """Serve a local TokPortal sandbox on 127.0.0.1 until interrupted."""
+    from ..sandbox.__main__ import serve
+    from ..sandbox._options import SandboxOptions
+
+    prog = "tokportal-async sandbox"
+    try:
+        options = SandboxOptions(**{k: v for k, v in given.items() if v is not None})
+    except ValueError as error:  # one line, as every option error of the sandbox
+        click.echo(f"{prog}: error: {error}", err=True)
+        sys.exit(_exit.USAGE)
+    serve(options, tls_cert=tls_cert, tls_key=tls_key, prog=prog)
 
 
 def run(argv: list[str] | None = None) -> int:

@@ -68,9 +68,23 @@ def _flat(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     for key, value in record.items():
         if isinstance(value, dict):
             flat.update(_flat(value, f"{prefix}{key}."))
+        elif isinstance(value, bool):  # as in JSON, not Python's True and False
+            flat[f"{prefix}{key}"] = "true" if value else "false"
         else:
             flat[f"{prefix}{key}"] = "" if value is None else value
     return flat
+
+
+def heading(column: str) -> str:
+    """A table column's heading, in words.
+
+    ``videos.total`` is ``VIDEOS TOTAL``, and ``resolution.resolution`` (a field named as
+    its object) is ``RESOLUTION``.
+    """
+    parts = column.split(".")
+    if len(parts) > 1 and parts[-1] == parts[-2]:
+        parts.pop()
+    return " ".join(parts).replace("_", " ").upper()
 
 
 @attrs.define
@@ -144,7 +158,9 @@ class Printer:
             return
         cells = [[printable(str(row.get(c, ""))) for c in columns] for row in rows]
         widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-        line = "  ".join(f"{c.upper():<{w}}" for c, w in zip(columns, widths, strict=True))
+        headings = [heading(c) for c in columns]
+        widths = [max(w, len(h)) for w, h in zip(widths, headings, strict=True)]
+        line = "  ".join(f"{h:<{w}}" for h, w in zip(headings, widths, strict=True))
         self.stream.write(line.rstrip() + "\n")
         for row in cells:
             text = "  ".join(f"{v:<{w}}" for v, w in zip(row, widths, strict=True))

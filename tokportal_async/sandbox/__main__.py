@@ -38,11 +38,11 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     return parser
 
 
-def _tls_context(args: argparse.Namespace) -> ssl.SSLContext | None:
-    if not args.tls_cert:
+def _tls_context(tls_cert: str | None, tls_key: str | None) -> ssl.SSLContext | None:
+    if not tls_cert:
         return None
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(args.tls_cert, args.tls_key)
+    context.load_cert_chain(tls_cert, tls_key)
     return context
 
 
@@ -59,9 +59,26 @@ def main(argv: list[str] | None = None, *, prog: str = "python -m tokportal_asyn
     parser = _parser(prog)
     args = parser.parse_args(argv)
     try:
-        sandbox = Sandbox(SandboxOptions.from_arguments(args), ssl_context=_tls_context(args))
-    except (ValueError, OSError) as error:  # a bad value, or an unreadable certificate
+        options = SandboxOptions.from_arguments(args)
+    except ValueError as error:
         parser.error(str(error))
+    serve(options, tls_cert=args.tls_cert, tls_key=args.tls_key, prog=prog)
+
+
+def serve(
+    options: SandboxOptions,
+    *,
+    tls_cert: str | None = None,
+    tls_key: str | None = None,
+    prog: str = "python -m tokportal_async.sandbox",
+) -> None:
+    """Serve ``options`` in the foreground until Ctrl+C; a problem is one line and exit 2."""
+    try:
+        context = _tls_context(tls_cert, tls_key)
+        sandbox = Sandbox(options, ssl_context=context)
+    except (ValueError, OSError) as error:  # a bad value, or an unreadable certificate
+        print(f"{prog}: error: {error}", file=sys.stderr)
+        sys.exit(USAGE)
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(_serve(sandbox))
