@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 
 from tokportal_async._install import hint_for
 from tokportal_async.sandbox import Sandbox, SandboxState, serve_in_thread
 
-from .scripted import refused_base_url
+from .scripted import refused_base_url, silent_server
 
 #: The data `--sandbox` serves: the default seed, the default 250 accounts.
 DEFAULT_DATA = SandboxState()
@@ -399,3 +402,89 @@ def test_a_since_out_of_range_in_utc_is_one_line_and_exit_2(sandbox: Sandbox, si
     (line,) = result.stderr.splitlines()
     assert "out of range" in line
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.anyio
+async def test_ctrl_c_exits_130_with_one_line() -> None:
+    """SIGINT while a request waits on a server that never answers."""
+    received = anyio.Event()
+    async with silent_server(on_request=received.set) as base_url:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-W", "error", "-m", "tokportal_async", "--api-key", "sk_" + "a" * 64,
+            "--base-url", base_url, "accounts", "list",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            env={k: v for k, v in os.environ.items() if not k.startswith("TOKPORTAL_")},
+        )  # fmt: skip
+        with anyio.fail_after(60):
+            await received.wait()  # the command is inside its request: interrupt it there
+            process.send_signal(signal.SIGINT)
+            stdout, stderr = await process.communicate()
+    assert process.returncode == 130
+    assert stderr.decode().strip().splitlines() == ["tokportal-async: interrupted"]
+    assert stdout == b""
+
+
+def test_https_against_http_names_the_reason(sandbox: Sandbox) -> None:
+    https_url = sandbox.base_url.replace("http://", "https://")
+    result = cli("--api-key", sandbox.api_key, "--base-url", https_url, "accounts", "list")
+    assert result.returncode == 6
+    assert "does not speak TLS; is the URL http?" in result.stderr
+    assert "Certificate" not in result.stderr
+
+
+@pytest.mark.parametrize("url", ["notaurl", "http://localhost:6379/0", "redis//typo"])
+def test_a_bad_redis_url_is_a_usage_error(url: str) -> None:
+    result = cli("--sandbox", "--redis", url, "accounts", "list")
+    assert result.returncode == 2
+    assert "Redis URL" in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("missing", ["click", "anyio", "aiohttp", "cattrs", "attrs", "backoff"])
+def test_a_missing_dependency_gets_the_install_hint(missing: str) -> None:
+    """As in a clone run without installing: the module cannot be imported at all."""
+    program = (
+        "import sys; sys.modules[sys.argv[1]] = None\n"  # import of it raises ImportError
+        "from tokportal_async.cli import main; sys.exit(main(['accounts', 'list']))"
+    )
+    result = subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-W", "error", "-c", program, missing],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()
+    assert f"{missing} is not installed" in line
+    assert "pip install" in line
+    assert "Traceback" not in result.stderr
+
+
+def test_the_hint_for_an_uninstalled_clone_names_the_clone(monkeypatch: pytest.MonkeyPatch) -> None:
+    from importlib import metadata
+
+    from tokportal_async import _install
+
+    def not_installed(name: str) -> Any:
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "distribution", not_installed)
+    clone = Path(_install.__file__).resolve().parent.parent
+    assert _install.install_hint("cli") == f'pip install -e "{clone}[cli]"'
+
+
+def test_stage_acknowledge_and_code_set_the_scene_of_a_running_sandbox(sandbox: Sandbox) -> None:
+    account_id = sandbox.state.accounts[2]["id"]
+    refused = cli(*against(sandbox), "accounts", "code", account_id)
+    assert refused.returncode == 7  # the live flow: accept first
+    staged = cli(*against(sandbox), "stage", "acknowledge", account_id)
+    assert staged.returncode == 0, staged.stderr
+    assert account_id in sandbox.state.acknowledged
+    sent = cli(*against(sandbox), "stage", "code", account_id)
+    assert sent.returncode == 0, sent.stderr
+    code = cli(*against(sandbox), "accounts", "code", account_id, "--show-secrets",
+               "--format", "json")  # fmt: skip
+    assert code.returncode == 0, code.stderr
+    assert len(json.loads(code.stdout)["verification_code"]) == 6
+    assert sandbox.state.credits_charged == 0  # staged, never charged

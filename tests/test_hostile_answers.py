@@ -16,6 +16,7 @@ from tokportal_async import (
     AsyncTokPortal,
     BadRequestError,
     InsufficientCreditsError,
+    NotFoundError,
 )
 from tokportal_async._converter import DecodeError, structure
 from tokportal_async._models import AccountBan, AccountDetail, Bundle, Credentials
@@ -308,3 +309,13 @@ async def test_a_seed_detail_that_fails_decoding_leaves_no_password_in_any_frame
     text = reachable_locals(caught.value, open_objects=True)
     assert PASSWORD not in text
     assert SOCIAL_PASSWORD not in text
+
+
+async def test_an_operation_the_sandbox_does_not_play_says_so() -> None:
+    async with Sandbox(accounts=1) as sandbox, client_for(sandbox) as tp:
+        with pytest.raises(NotFoundError) as caught:
+            await tp.request("GET", "/webhooks/event-types")
+    assert caught.value.code == "SANDBOX_ENDPOINT_NOT_SERVED"
+    assert "sandbox does not serve GET /webhooks/event-types" in str(caught.value)
+    assert "check base_url" not in str(caught.value)
+    assert (caught.value.method, caught.value.path) == ("GET", "/webhooks/event-types")

@@ -58,6 +58,15 @@ def test_fixture_gives_a_sandbox_and_ready_clients(pytester: pytest.Pytester) ->
                 tokportal_sandbox.client.accounts.reveal_credentials(first)
             assert caught.value.terms.policy_version == "v9"
             assert tokportal_sandbox.state.credits == 0
+
+        def test_staging_in_one_line(tokportal_sandbox):
+            first = tokportal_sandbox.state.accounts[0]["id"]
+            tokportal_sandbox.acknowledge(first)
+            sent = tokportal_sandbox.trigger_verification_code(first)
+            code = tokportal_sandbox.client.accounts.verification_code(first)
+            assert code.verification_code == sent
+            assert tokportal_sandbox.client.accounts.reveal_credentials(first).password
+            assert tokportal_sandbox.state.credits_charged == 0
         """
     )
     pytester.makeconftest(
@@ -70,7 +79,7 @@ def test_fixture_gives_a_sandbox_and_ready_clients(pytester: pytest.Pytester) ->
         """
     )
     result = pytester.runpytest_subprocess("-p", "anyio", "-W", "error", "--strict-markers")
-    result.assert_outcomes(passed=6)
+    result.assert_outcomes(passed=7)
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ from ._concurrency import check_concurrency
 from ._constants import DEFAULT_ITER_PER_PAGE
 from ._models import AccountBan, BanResolutionKind, BanStatus, Page
 from ._pagination import flattens, items_of, walk_pages
+from ._public import show_as_public
 from ._query import query
 from ._response import decode_page
 from ._retry import SendRequest
@@ -182,3 +183,6 @@ class AsyncAccountBans:
         async with aclosing(items_of(pages)) as bans:
             async for ban in bans:
                 yield ban
+
+
+show_as_public(AsyncAccountBans)

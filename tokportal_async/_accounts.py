@@ -32,7 +32,7 @@ from ._constants import (
     ORDERED_WINDOW_FACTOR,
 )
 from ._errors import (
-    APICertificateError,
+    APIConnectionError,
     AuthenticationError,
     BulkError,
     TokPortalError,
@@ -50,6 +50,7 @@ from ._models import (
     VerificationCode,
 )
 from ._pagination import flattens, items_of, walk_pages
+from ._public import show_as_public
 from ._query import query
 from ._response import decode_page, decode_secret_data
 from ._retry import RetryMode, SendRequest
@@ -73,7 +74,9 @@ def _account_path(account_id: str, *rest: str) -> str:
 
 def _fails_for_all(error: BaseException) -> bool:
     """Whether ``error`` would end every other account's call the same way."""
-    return isinstance(error, AuthenticationError | APICertificateError)
+    if isinstance(error, APIConnectionError):
+        return not error.retryable  # a certificate or a TLS handshake: the same for all
+    return isinstance(error, AuthenticationError)
 
 
 def _bulk_summary(total: int, errors: dict[str, TokPortalError], unfinished: int) -> str:
@@ -718,3 +721,6 @@ class AsyncAccounts:
                         path=exc.path,
                     ) from exc
                 await anyio.sleep(min(interval, remaining))
+
+
+show_as_public(AsyncAccounts)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ._public import show_as_public
 from ._raw import RawResponse
 from ._response import decode_json
 
@@ -60,3 +61,6 @@ class APIResponse:
 
     def __repr__(self) -> str:
         return f"<APIResponse [{self.status}] request_id={self.request_id!r}>"
+
+
+show_as_public(APIResponse)

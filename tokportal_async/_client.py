@@ -24,6 +24,7 @@ from ._constants import (
 )
 from ._json import dumps
 from ._models import RateLimit
+from ._public import show_as_public
 from ._query import query
 from ._rate_limit import Grant, RateLimiter
 from ._raw import RawResponse
@@ -305,3 +306,6 @@ class AsyncTokPortal:
         return await send_with_retries(
             send, policy=self._retry_policy, mode=mode, method=method, path=path, pace=pace
         )
+
+
+show_as_public(AsyncTokPortal)

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Self
 
 from ._models import PolicyTerms
+from ._public import show_as_public
 
 __all__ = [
     "APICertificateError",
@@ -370,7 +371,13 @@ class APIConnectionError(TokPortalError):
         request_sent: ``False`` only when the request provably never reached TokPortal
             (the connection could not be opened), so it had no effect; ``True`` when it
             may have (a reset, a timeout, a broken answer).
+        retryable: ``False`` when sending again cannot help (a certificate, a TLS
+            handshake that fails as it is); such a failure is never retried.
     """
+
+    #: Whether sending again may help. ``False`` for failures that repeat as they are: a
+    #: certificate, a TLS handshake that cannot succeed.
+    retryable: bool = True
 
     def __init__(self, message: str, *, method: str, path: str, request_sent: bool = True) -> None:
         self.message = message
@@ -404,11 +411,13 @@ class APITimeoutError(APIConnectionError):
 
 
 class APICertificateError(APIConnectionError):
-    """TLS with TokPortal failed (an untrusted certificate): nothing was sent.
+    """TLS with TokPortal failed: its certificate is not trusted. Nothing was sent.
 
     Never retried: sending again will not fix a certificate. Check the clock, a proxy that
     intercepts TLS, or pass a ``session`` whose connector trusts your private CA.
     """
+
+    retryable = False
 
 
 class BulkError(ExceptionGroup[TokPortalError], TokPortalError):
@@ -471,3 +480,25 @@ class BulkError(ExceptionGroup[TokPortalError], TokPortalError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (BulkError, (self.message, self.errors, self.results, self.unfinished))
+
+
+show_as_public(
+    APICertificateError,
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    BulkError,
+    ConflictError,
+    InsufficientCreditsError,
+    NotFoundError,
+    PermissionDeniedError,
+    PolicyAcceptanceRequiredError,
+    PolicyChangedError,
+    RateLimitError,
+    ServerError,
+    TokPortalError,
+    VerificationCodeNotFoundError,
+)

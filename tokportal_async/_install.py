@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -17,11 +18,20 @@ __all__ = ["hint_for", "install_hint"]
 DISTRIBUTION = "tokportal-async"
 
 
+#: The checkout this module runs from, if it runs from one (``python -m tokportal_async``
+#: in a clone that was never installed).
+_CHECKOUT = Path(__file__).resolve().parent.parent
+
+
 def _origin() -> dict[str, Any] | None:
     try:
         text = metadata.distribution(DISTRIBUTION).read_text("direct_url.json")
         origin = json.loads(text) if text else None
-    except (metadata.PackageNotFoundError, ValueError):
+    except metadata.PackageNotFoundError:
+        if (_CHECKOUT / "pyproject.toml").is_file():  # a clone, never installed
+            return {"url": _CHECKOUT.as_uri(), "dir_info": {"editable": True}}
+        return None
+    except ValueError:
         return None
     return origin if isinstance(origin, dict) and isinstance(origin.get("url"), str) else None
 

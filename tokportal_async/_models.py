@@ -24,6 +24,8 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
+from ._public import show_as_public
+
 __all__ = [
     "Account",
     "AccountBan",
@@ -330,3 +332,27 @@ class AccountBundle:
 
     account_id: str
     bundle: Bundle
+
+
+show_as_public(
+    Account,
+    AccountBan,
+    AccountBundle,
+    AccountDetail,
+    BanResolution,
+    BanResolutionKind,
+    BanStatus,
+    Bundle,
+    BundleStatus,
+    BundleType,
+    CodeSource,
+    Credentials,
+    Page,
+    Pagination,
+    Platform,
+    PolicyTerms,
+    RateLimit,
+    SocialCredentials,
+    VerificationCode,
+    VideoSlotSummary,
+)

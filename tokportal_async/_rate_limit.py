@@ -38,6 +38,7 @@ import anyio
 from ._constants import DOCUMENTED_RATE_LIMIT, DOCUMENTED_RATE_WINDOW
 from ._fork import follow_forks
 from ._models import RateLimit
+from ._public import show_as_public
 from ._validation import check_positive_seconds
 
 __all__ = ["Grant", "NoTokenInTime", "RateLimiter"]
@@ -373,3 +374,6 @@ class RateLimiter:
                 self._refused = False
         if self._lock.locked():
             self._notify()  # only a queued waiter can care
+
+
+show_as_public(RateLimiter)

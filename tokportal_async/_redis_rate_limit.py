@@ -51,6 +51,7 @@ import anyio.lowlevel
 from ._constants import DOCUMENTED_RATE_LIMIT, DOCUMENTED_RATE_WINDOW, RETRY_AFTER_CAP
 from ._fork import set_aside
 from ._models import RateLimit
+from ._public import show_as_public
 from ._rate_limit import Grant, NoTokenInTime, RateLimiter
 from ._text import printable
 
@@ -525,3 +526,6 @@ class RedisRateLimiter(RateLimiter):
         if self._url is not None and self._redis is not None:
             set_aside.append(self._redis)  # the parent's connections: never closed here
             self._redis, self._scripts = None, None
+
+
+show_as_public(RedisRateLimiter)

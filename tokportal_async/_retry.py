@@ -25,7 +25,7 @@ import attrs
 import backoff
 
 from ._constants import DEFAULT_RETRY_DEADLINE, RETRY_AFTER_CAP, RETRY_BASE_DELAY, RETRY_MAX_DELAY
-from ._errors import UNCERTAIN_OUTCOME, APICertificateError, APIConnectionError
+from ._errors import UNCERTAIN_OUTCOME, APIConnectionError
 from ._rate_limit import NoTokenInTime
 from ._raw import RawResponse
 from ._response import retry_after_of
@@ -75,8 +75,8 @@ class RetryPolicy:
 
 
 def _error_is_retryable(mode: RetryMode, error: APIConnectionError) -> bool:
-    if isinstance(error, APICertificateError):
-        return False  # sending again will not fix a certificate
+    if not error.retryable:
+        return False  # sending again will not fix a certificate or a TLS mismatch
     return mode is RetryMode.IDEMPOTENT or not error.request_sent
 
 

@@ -45,6 +45,7 @@ from ._models import (
     RateLimit,
     VerificationCode,
 )
+from ._public import show_as_public
 from ._rate_limit import RateLimiter
 from ._sync_runtime import PortalRunner, SyncClient
 
@@ -759,3 +760,6 @@ class TokPortal(SyncClient[AsyncTokPortal]):
         return self._runner.call(
             self._async.request(method, path, params=params, json=json, idempotent=idempotent)
         )
+
+
+show_as_public(AccountBans, Accounts, TokPortal)

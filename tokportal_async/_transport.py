@@ -271,13 +271,17 @@ class Transport:
     def _failure(self, exc: BaseException, method: str, path: str) -> APIConnectionError:
         """The SDK's error for a transport failure, saying whether the request went out."""
         host = self._base_url.host
-        if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
+        if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+            verify = getattr(exc.certificate_error, "verify_message", None)
             return APICertificateError(
-                f"TLS with {host} failed: {type(exc).__name__}",
+                f"TLS with {host} failed: its certificate is not trusted "
+                f"({printable(str(verify or 'verification failed'), limit=120)})",
                 method=method,
                 path=path,
                 request_sent=False,
             )
+        if isinstance(exc, aiohttp.ClientSSLError):
+            return _tls_failure(exc, host, method, path)
         if isinstance(exc, aiohttp.ConnectionTimeoutError):
             return APITimeoutError(
                 f"Could not connect to {host} in time", method=method, path=path, request_sent=False
@@ -327,6 +331,35 @@ class Transport:
         self._closed = True
         if self._owns_session and self._session is not None:
             await self._session.close()
+
+
+#: What a TLS handshake's failure usually means, by OpenSSL's reason.
+_TLS_HINTS = {
+    "WRONG_VERSION_NUMBER": "the server does not speak TLS; is the URL http?",
+    "UNSUPPORTED_PROTOCOL": "the server offers no TLS version this Python accepts",
+    "TLSV1_ALERT_PROTOCOL_VERSION": "the server offers no TLS version this Python accepts",
+    "SSLV3_ALERT_HANDSHAKE_FAILURE": "the server and this Python share no cipher",
+}
+
+
+def _tls_failure(
+    exc: aiohttp.ClientSSLError, host: str | None, method: str, path: str
+) -> APIConnectionError:
+    """A handshake that failed for another reason than the certificate: say which.
+
+    Not a certificate error, and not retried: the same handshake fails the same way.
+    """
+    cause = getattr(exc, "os_error", None) or exc
+    reason = getattr(cause, "reason", None) or type(cause).__name__
+    hint = _TLS_HINTS.get(str(reason), "the TLS handshake did not complete")
+    error = APIConnectionError(
+        f"TLS with {host} failed: {hint} ({printable(str(reason), limit=60)})",
+        method=method,
+        path=path,
+        request_sent=False,
+    )
+    error.retryable = False
+    return error
 
 
 def describe_oversized(

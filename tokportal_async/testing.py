@@ -110,6 +110,27 @@ class SandboxFixture:
 
         return TokPortal(self.api_key, base_url=self.base_url)
 
+    def acknowledge(self, *account_ids: str) -> None:
+        """Stage the policy as accepted for these accounts, as the live API records it.
+
+        Their credentials and codes then come without a 428 and without a charge, as for
+        an account whose owner accepted TokPortal's terms on an earlier call::
+
+            tokportal_sandbox.acknowledge(account_id)
+            creds = tokportal_sandbox.client.accounts.reveal_credentials(account_id)
+        """
+        self._sandbox.state.acknowledge(*account_ids)
+
+    def trigger_verification_code(
+        self, account_id: str, *, delay: float = 0.0, code: str | None = None
+    ) -> str:
+        """Send a verification code to the account's inbox and return it.
+
+        As requesting a login code on TikTok would; readable after ``delay`` seconds
+        (default: at once). ``code`` picks the code (default: a random 6 digits).
+        """
+        return self._sandbox.state.trigger_verification_code(account_id, delay=delay, code=code)
+
     def client_kwargs(self) -> dict[str, Any]:
         """``api_key`` and ``base_url`` for a client of yours: ``TokPortal(**kwargs)``."""
         return self._sandbox.client_kwargs()

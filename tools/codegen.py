@@ -273,7 +273,12 @@ def render() -> str:
     if unused:
         raise ValueError(f"docstring rules that no longer match anything: {sorted(unused)}")
     exported = ", ".join(f'"{c.removeprefix("Async")}"' for c in sorted(c for _, c in SOURCES))
-    source = HEADER + "\n".join(sorted(w.imports)) + f"\n\n__all__ = [{exported}]\n" + classes
+    twins = ", ".join(sorted(c.removeprefix("Async") for _, c in SOURCES))
+    w.imports.add("from ._public import show_as_public")
+    shown = f"\n\n\nshow_as_public({twins})\n"  # tokportal_async.TokPortal in reprs
+    source = (
+        HEADER + "\n".join(sorted(w.imports)) + f"\n\n__all__ = [{exported}]\n" + classes + shown
+    )
     source = _ruff(source, "check", "--select", "I", "--fix", "--quiet", "--exit-zero")
     return _ruff(source, "format", "--quiet")
 

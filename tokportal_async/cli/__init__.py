@@ -15,17 +15,28 @@ __all__ = ["console", "main"]
 MISSING_EXTRA = 2
 
 
+#: What the command line imports: the SDK's five dependencies, theirs that it imports
+#: by name, and the extra's click. Any of them missing gets the same hint: installing the
+#: extra installs them all.
+NEEDED = frozenset({"aiohttp", "attrs", "cattrs", "anyio", "backoff", "multidict", "yarl"})
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     try:
         from ._app import run
     except ImportError as exc:
-        if exc.name != "click":
+        missing = (exc.name or "").partition(".")[0]
+        if missing != "click" and missing not in NEEDED:
             raise
         from .._install import install_hint
 
         hint = install_hint("cli")
-        print(f"tokportal-async: the command line needs its extra: {hint}", file=sys.stderr)
+        print(
+            f"tokportal-async: {missing} is not installed; the command line needs the "
+            f"package and its cli extra: {hint}",
+            file=sys.stderr,
+        )
         return MISSING_EXTRA
     return run(argv)
 

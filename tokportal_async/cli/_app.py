@@ -72,6 +72,11 @@ class Settings:
             )
         try:
             anyio.run(self._run, work)
+        except KeyboardInterrupt:
+            # One line and the shell's code for SIGINT (130), not click's "Aborted!" and 1,
+            # which this command line gives to "another API error".
+            click.echo("\ntokportal-async: interrupted", err=True)
+            sys.exit(_exit.INTERRUPTED)
         except BrokenPipeError:
             _reader_gone()
         except TokPortalError as error:
@@ -581,6 +586,46 @@ def list_bans(
             return
         pages = tp.account_bans.pages(**filters, since=since, per_page=per_page or 100)
         await _print_all(pages, printer)
+
+    settings.execute(work)
+
+
+@cli.group()
+def stage() -> None:
+    """Stage a scene in a running sandbox (not TokPortal): acceptances and codes."""
+
+
+@stage.command("acknowledge")
+@click.argument("account_ids", nargs=-1, required=True)
+@click.pass_obj
+def stage_acknowledge(settings: Settings, account_ids: tuple[str, ...]) -> None:
+    """Record the owner's acceptance of the policy for accounts (no 428, no charge)."""
+
+    async def work(tp: AsyncTokPortal) -> None:
+        for account_id in account_ids:
+            await tp.request("POST", f"/_sandbox/accounts/{account_id}/acknowledge")
+            click.echo(f"acknowledged {printable(account_id)}")
+
+    settings.execute(work)
+
+
+@stage.command("code")
+@click.argument("account_id")
+@click.option(
+    "--delay", type=click.FloatRange(0, 3600), default=0.0, show_default=True,
+    help="Seconds before the code is readable, as an email takes to arrive.",
+)  # fmt: skip
+@click.pass_obj
+def stage_code(settings: Settings, account_id: str, delay: float) -> None:
+    """Send a verification code to an account's inbox, as a login attempt would."""
+
+    async def work(tp: AsyncTokPortal) -> None:
+        await tp.request(
+            "POST",
+            f"/_sandbox/accounts/{account_id}/verification-code/trigger",
+            params={"delay_seconds": delay},
+        )
+        click.echo(f"a code is on its way to {printable(account_id)} (readable in {delay:g}s)")
 
     settings.execute(work)
 

@@ -36,6 +36,8 @@ UNAVAILABLE: Final = 6
 POLICY: Final = 7
 #: Too few credits for the call (402 ``INSUFFICIENT_CREDITS``); nothing was charged.
 CREDITS: Final = 8
+#: Interrupted with Ctrl+C (SIGINT), as shells report a command that SIGINT ended.
+INTERRUPTED: Final = 130
 
 
 def exit_code_for(error: TokPortalError) -> int:

@@ -8,9 +8,11 @@ Start it with ``python -m tokportal_async.sandbox`` or
 in-process with ``async with Sandbox() as sandbox``, or from a background thread for
 synchronous code with ``with serve_in_thread() as sandbox``.
 
-A sandbox-only endpoint, ``POST /api/ext/_sandbox/accounts/{id}/verification-code/trigger``
-(query ``delay_seconds``), sends a verification code to an account's inbox, as requesting a
-login code on TikTok would.
+Two sandbox-only endpoints stage a scene from outside the process (``tokportal-async stage``
+uses them): ``POST /api/ext/_sandbox/accounts/{id}/verification-code/trigger`` (query
+``delay_seconds``) sends a verification code to an account's inbox, as requesting a login
+code on TikTok would, and ``POST /api/ext/_sandbox/accounts/{id}/acknowledge`` records the
+account owner's acceptance of the policy, as an earlier accepted call would.
 """
 
 from ._app import API_PREFIX, create_app

@@ -141,7 +141,7 @@ async def _answer(
     except _Refusal as refusal:
         response = _error_response(refusal)
     except web.HTTPNotFound:
-        response = _error_response(_Refusal(404, "NOT_FOUND", "No such endpoint."))
+        response = _error_response(_unserved(request))
     except web.HTTPMethodNotAllowed:
         response = _error_response(
             _Refusal(405, "METHOD_NOT_ALLOWED", "Method not allowed on this endpoint.")
@@ -256,9 +256,33 @@ def _list_fields(account: dict[str, Any], *, live: bool) -> dict[str, Any]:
     return fields
 
 
+#: The code of an answer to a path under the API that the sandbox does not play: not
+#: NOT_FOUND, whose advice (check base_url) would be wrong here.
+NOT_SERVED = "SANDBOX_ENDPOINT_NOT_SERVED"
+
+
+def _unserved(request: web.Request) -> _Refusal:
+    """The 404 for a path the sandbox has no handler for."""
+    if not request.path.startswith(API_PREFIX + "/"):
+        return _Refusal(404, "NOT_FOUND", "No such endpoint.")
+    operation = f"{request.method} {request.path.removeprefix(API_PREFIX)}"
+    return _Refusal(
+        404,
+        NOT_SERVED,
+        f"The sandbox does not serve {operation}: it plays TokPortal's accounts, bans and "
+        "policy operations only. Try this call against TokPortal itself",
+        {"method": request.method, "path": request.path.removeprefix(API_PREFIX)},
+    )
+
+
 def _live_only(state: SandboxState) -> None:
     if not state.live:
-        raise _Refusal(404, "NOT_FOUND", "No such endpoint.")
+        raise _Refusal(
+            404,
+            NOT_SERVED,
+            "The sandbox's seed profile does not serve this endpoint: the original Accounts "
+            "page has no such operation. Use the live profile",
+        )
 
 
 def _accounts_of(request: web.Request) -> list[dict[str, Any]]:
@@ -494,6 +518,13 @@ async def trigger_verification_code(request: web.Request) -> web.Response:
     return web.json_response({"data": {"account_id": account["id"], "arrives_in_seconds": delay}})
 
 
+async def acknowledge(request: web.Request) -> web.Response:
+    """Sandbox only: stage the policy as accepted for an account (no 428, no charge)."""
+    account = _owned_account(request)
+    _state(request).acknowledge(account["id"])
+    return web.json_response({"data": {"account_id": account["id"], "acknowledged": True}})
+
+
 def create_app(state: SandboxState) -> web.Application:
     """The sandbox as an aiohttp application over ``state``, rooted at ``/api/ext``."""
     app = web.Application(middlewares=[_api_middleware])
@@ -511,4 +542,5 @@ def create_app(state: SandboxState) -> web.Application:
         f"{API_PREFIX}/_sandbox/accounts/{{account_id}}/verification-code/trigger",
         trigger_verification_code,
     )
+    app.router.add_post(f"{API_PREFIX}/_sandbox/accounts/{{account_id}}/acknowledge", acknowledge)
     return app
