@@ -45,8 +45,12 @@ class HostileRedis:
     hello: bytes = b"-ERR unknown command 'HELLO'\r\n"
     script_calls: int = 0
     url: str = ""
+    #: Every connection accepted, closed when the server stops, whatever its handler is
+    #: doing then: a handler still waiting when the test's loop ends would leak its socket.
+    writers: list[asyncio.StreamWriter] = attrs.Factory(list)
 
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.writers.append(writer)
         try:
             while True:
                 command = await _read_command(reader)
@@ -76,4 +80,6 @@ async def hostile_redis(reply: object, **options: Any) -> AsyncIterator[HostileR
         yield hostile
     finally:
         server.close()
+        for writer in hostile.writers:
+            writer.close()
         await server.wait_closed()

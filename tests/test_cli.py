@@ -488,3 +488,64 @@ def test_stage_acknowledge_and_code_set_the_scene_of_a_running_sandbox(sandbox: 
     assert code.returncode == 0, code.stderr
     assert len(json.loads(code.stdout)["verification_code"]) == 6
     assert sandbox.state.credits_charged == 0  # staged, never charged
+
+
+def test_changed_terms_say_so_and_name_the_option_not_python(sandbox: Sandbox) -> None:
+    record = sandbox.state.accounts[3]
+    result = cli(
+        *against(sandbox), "accounts", "reveal", record["id"], "--accept-policy", "1999-01-01",
+        "--show-secrets",
+    )  # fmt: skip
+    assert result.returncode == 7
+    assert "changed since they were shown" in result.stderr
+    assert "must accept TokPortal's terms for this account first" not in result.stderr
+    assert f"--accept-policy {sandbox.state.policy_version}" in result.stderr
+    assert "accept_policy=" not in result.stderr  # Python syntax, not a command line
+    assert sandbox.state.credits_charged == 0
+
+
+def test_csv_booleans_read_as_in_json(sandbox: Sandbox) -> None:
+    result = cli(*against(sandbox), "accounts", "list", "--all", "--format", "csv")
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert {row["banned"] for row in rows} == {"true", "false"}
+
+
+def test_table_headings_read_as_words(sandbox: Sandbox) -> None:
+    result = cli(*against(sandbox), "bans", "list", "--format", "table")
+    assert result.returncode == 0, result.stderr
+    header = re.split(r"\s{2,}", result.stdout.splitlines()[0].strip())
+    assert header == ["ID", "ACCOUNT ID", "USERNAME", "STATUS", "RESOLUTION", "UPDATED AT"]
+
+
+def test_the_sandbox_command_helps_as_every_other_command() -> None:
+    sandbox_help = cli("sandbox", "--help")
+    list_help = cli("accounts", "list", "--help")
+    assert sandbox_help.returncode == list_help.returncode == 0
+    assert sandbox_help.stdout.startswith("Usage: tokportal-async sandbox [OPTIONS]")
+    assert list_help.stdout.startswith("Usage: tokportal-async accounts list [OPTIONS]")
+    assert "--fault-rate RATE" in sandbox_help.stdout
+    assert "Share of requests (0-1)" in sandbox_help.stdout  # capitalised, as click's
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["accounts export --details", "accounts export", "accounts list --all --format json",
+     "accounts export --details --format csv", "bans list --all --format jsonl"],
+)  # fmt: skip
+def test_a_reader_that_leaves_early_ends_the_command_quietly(command: str, tmp_path: Path) -> None:
+    shell = (
+        f"{sys.executable} -W error -m tokportal_async --sandbox {command} 2>stderr.txt "
+        "| head -1 >/dev/null; echo ${PIPESTATUS[0]}; cat stderr.txt"
+    )
+    result = subprocess.run(  # noqa: S603 - a user's shell, running our own command
+        ["/bin/bash", "-c", shell],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=tmp_path,
+    )
+    status, *stderr = result.stdout.splitlines()
+    assert status == "0"
+    assert [line for line in stderr if not line.startswith("note: ")] == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+
 import aiohttp
 import pytest
 
@@ -186,3 +188,28 @@ def test_credentials_in_base_url_are_refused_without_echoing_them(base_url: str)
 def test_plain_http_is_refused_for_names_that_only_look_local(base_url: str) -> None:
     with pytest.raises(ValueError, match="plain http"):
         AsyncTokPortal("k", base_url=base_url)
+
+
+def test_every_exported_class_is_named_by_the_public_module() -> None:
+    import tokportal_async
+
+    classes = [
+        getattr(tokportal_async, name)
+        for name in tokportal_async.__all__
+        if isinstance(getattr(tokportal_async, name), type)
+    ]
+    assert len(classes) > 40
+    for cls in classes:
+        assert cls.__module__ == "tokportal_async", cls
+        if not issubclass(cls, enum.Enum):  # an enum's repr names no module at all
+            assert repr(cls) == f"<class 'tokportal_async.{cls.__qualname__}'>"
+
+
+def test_a_traceback_names_the_public_module() -> None:
+    import traceback
+
+    from tokportal_async import NotFoundError
+
+    error = NotFoundError("No such account", status=404, code="SAVED_ACCOUNT_NOT_FOUND")
+    last = traceback.format_exception(error)[-1]
+    assert last.startswith("tokportal_async.NotFoundError: No such account")

@@ -15,7 +15,14 @@ import pytest
 import redis
 import redis.asyncio
 
-from tokportal_async import AsyncTokPortal, RateLimitError, RedisRateLimiter, TokPortalError
+from tokportal_async import (
+    Account,
+    AsyncTokPortal,
+    Page,
+    RateLimitError,
+    RedisRateLimiter,
+    TokPortalError,
+)
 from tokportal_async._constants import RETRY_AFTER_CAP
 from tokportal_async._models import RateLimit
 from tokportal_async._redis_rate_limit import bucket_key
@@ -128,6 +135,17 @@ async def test_a_corrupt_bucket_is_reset_with_one_warning_and_pacing_stays_on(
     assert -math.inf < bucket["tokens"] <= bucket["capacity"]
 
 
+async def _list_paced_by(redis_url: str) -> Page[Account]:
+    """One page from a sandbox, paced by a RedisRateLimiter on ``redis_url``."""
+    async with Sandbox(accounts=3) as sandbox:
+        limiter = RedisRateLimiter(redis_url)
+        async with AsyncTokPortal(
+            sandbox.api_key, base_url=sandbox.base_url, rate_limiter=limiter
+        ) as tp:
+            with anyio.fail_after(HANG_GUARD):
+                return await tp.accounts.list(per_page=2)
+
+
 HOSTILE_REPLIES = [
     ["nan", "1", "1", "0"],
     ["-5", "1", "1", "0"],
@@ -145,14 +163,8 @@ async def test_an_impossible_reply_falls_back_to_the_local_bucket(
     reply: object, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, "tokportal_async")
-    async with hostile_redis(reply) as hostile, Sandbox(accounts=3) as sandbox:
-        limiter = RedisRateLimiter(hostile.url)
-        async with AsyncTokPortal(
-            sandbox.api_key, base_url=sandbox.base_url, rate_limiter=limiter
-        ) as tp:
-            with anyio.fail_after(HANG_GUARD):
-                page = await tp.accounts.list(per_page=2)
-    assert len(page) == 2
+    async with hostile_redis(reply) as hostile:
+        assert len(await _list_paced_by(hostile.url)) == 2
     assert hostile.script_calls >= 1
     [warning] = [w for w in _warnings(caplog) if "cannot be used" in w]
     assert "falls back" in warning
@@ -230,15 +242,8 @@ async def test_a_server_that_is_not_redis_falls_back_loudly(
     """redis-py itself fails with AttributeError at a server that answers HELLO with +OK:
     not a Redis error, so it is logged with its traceback, and the request still goes on."""
     caplog.set_level(logging.WARNING, "tokportal_async")
-    not_redis = hostile_redis(["0", "1", "1", "0"], hello=b"+OK\r\n")
-    async with not_redis as hostile, Sandbox(accounts=3) as sandbox:
-        limiter = RedisRateLimiter(hostile.url)
-        async with AsyncTokPortal(
-            sandbox.api_key, base_url=sandbox.base_url, rate_limiter=limiter
-        ) as tp:
-            with anyio.fail_after(HANG_GUARD):
-                page = await tp.accounts.list(per_page=2)
-    assert len(page) == 2
+    async with hostile_redis(["0", "1", "1", "0"], hello=b"+OK\r\n") as not_redis:
+        assert len(await _list_paced_by(not_redis.url)) == 2
     [error] = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert "Unexpected error from the shared rate limit" in error.getMessage()
     assert error.exc_info is not None

@@ -185,4 +185,4 @@ class AsyncAccountBans:
                 yield ban
 
 
-show_as_public(AsyncAccountBans)
+show_as_public(globals())

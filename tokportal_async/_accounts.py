@@ -723,4 +723,4 @@ class AsyncAccounts:
                 await anyio.sleep(min(interval, remaining))
 
 
-show_as_public(AsyncAccounts)
+show_as_public(globals())

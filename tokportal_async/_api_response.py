@@ -63,4 +63,4 @@ class APIResponse:
         return f"<APIResponse [{self.status}] request_id={self.request_id!r}>"
 
 
-show_as_public(APIResponse)
+show_as_public(globals())

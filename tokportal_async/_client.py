@@ -308,4 +308,4 @@ class AsyncTokPortal:
         )
 
 
-show_as_public(AsyncTokPortal)
+show_as_public(globals())

@@ -71,26 +71,10 @@ async def gather_bounded(
     An exception of type ``capture`` is put in the result list in its item's place; any
     other cancels the remaining jobs and is raised as itself, not wrapped in a group.
     """
-    results: list[Any] = [None] * len(items)
-    indices = iter(range(len(items)))  # shared: each worker takes the next index
-
-    async def worker() -> None:
-        for index in indices:
-            try:
-                results[index] = await job(items[index])
-            except Exception as exc:
-                if capture is None or not isinstance(exc, capture):
-                    raise
-                results[index] = exc
-
-    try:
-        async with anyio.create_task_group() as group:
-            for _ in range(min(concurrency, len(items))):
-                group.start_soon(worker)
-    except ExceptionGroup as errors:
-        # Callers catch NotFoundError, not an ExceptionGroup around it.
-        raise _first_error(errors) from None
-    return results
+    outcomes, _ = await gather_settled(
+        job, items, concurrency=concurrency, capture=capture, fatal=lambda _: False
+    )
+    return outcomes
 
 
 async def gather_settled(
@@ -98,20 +82,22 @@ async def gather_settled(
     items: Sequence[S],
     *,
     concurrency: int,
-    capture: type[BaseException],
+    capture: type[BaseException] | None,
     fatal: Callable[[BaseException], bool],
 ) -> tuple[list[T | BaseException], list[int]]:
     """Every item's outcome, ``concurrency`` at a time: a failure does not stop the others.
 
-    An exception of type ``capture`` takes its item's place in the outcomes, and the walk
-    goes on; one that ``fatal`` says will repeat for every item (a refused key) lets the
-    jobs in flight finish and starts no more. Any other exception cancels everything and
-    is raised as itself. Returns the outcomes of the items that ran, by position (the
-    others hold ``None``), and the positions never started.
+    A fixed set of workers pulls the next index, so 10,000 jobs make ``concurrency``
+    tasks, not 10,000. An exception of type ``capture`` takes its item's place in the
+    outcomes, and the walk goes on; one that ``fatal`` says will repeat for every item (a
+    refused key) lets the jobs in flight finish and starts no more. Any other exception
+    cancels everything and is raised as itself, not wrapped in a group. Returns the
+    outcomes of the items that ran, by position (the others hold ``None``), and the
+    positions never started.
     """
     outcomes: list[Any] = [None] * len(items)
     started = [False] * len(items)
-    indices = iter(range(len(items)))
+    indices = iter(range(len(items)))  # shared: each worker takes the next index
     stop = False
 
     async def worker() -> None:
@@ -123,7 +109,7 @@ async def gather_settled(
             try:
                 outcomes[index] = await job(items[index])
             except Exception as exc:
-                if not isinstance(exc, capture):
+                if capture is None or not isinstance(exc, capture):
                     raise
                 outcomes[index] = exc
                 stop = stop or fatal(exc)
@@ -133,6 +119,7 @@ async def gather_settled(
             for _ in range(min(concurrency, len(items))):
                 group.start_soon(worker)
     except ExceptionGroup as errors:
+        # Callers catch NotFoundError, not an ExceptionGroup around it.
         raise _first_error(errors) from None
     return outcomes, [index for index, ran in enumerate(started) if not ran]
 

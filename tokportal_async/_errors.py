@@ -293,28 +293,9 @@ class RateLimitError(APIError):
 
     retry_after: float | None
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int,
-        code: str | None = None,
-        details: Mapping[str, Any] | None = None,
-        request_id: str | None = None,
-        retry_after: float | None = None,
-        method: str | None = None,
-        path: str | None = None,
-    ) -> None:
-        self.retry_after = retry_after
-        super().__init__(
-            message,
-            status=status,
-            code=code,
-            details=details,
-            request_id=request_id,
-            method=method,
-            path=path,
-        )
+    def __init__(self, message: str, *, retry_after: float | None = None, **fields: Any) -> None:
+        self.retry_after = retry_after  # then APIError's keywords
+        super().__init__(message, **fields)
 
 
 class ServerError(APIError):
@@ -331,28 +312,9 @@ class APIResponseValidationError(APIError):
 
     errors: tuple[str, ...]
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int,
-        request_id: str | None = None,
-        errors: tuple[str, ...] = (),
-        code: str | None = None,
-        details: Mapping[str, Any] | None = None,
-        method: str | None = None,
-        path: str | None = None,
-    ) -> None:
-        self.errors = errors
-        super().__init__(
-            message,
-            status=status,
-            code=code,
-            details=details,
-            request_id=request_id,
-            method=method,
-            path=path,
-        )
+    def __init__(self, message: str, *, errors: tuple[str, ...] = (), **fields: Any) -> None:
+        self.errors = errors  # then APIError's keywords
+        super().__init__(message, **fields)
 
     def _summary(self) -> str:
         summary = super()._summary()
@@ -482,23 +444,4 @@ class BulkError(ExceptionGroup[TokPortalError], TokPortalError):
         return (BulkError, (self.message, self.errors, self.results, self.unfinished))
 
 
-show_as_public(
-    APICertificateError,
-    APIConnectionError,
-    APIError,
-    APIResponseValidationError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    BulkError,
-    ConflictError,
-    InsufficientCreditsError,
-    NotFoundError,
-    PermissionDeniedError,
-    PolicyAcceptanceRequiredError,
-    PolicyChangedError,
-    RateLimitError,
-    ServerError,
-    TokPortalError,
-    VerificationCodeNotFoundError,
-)
+show_as_public(globals())

@@ -334,25 +334,4 @@ class AccountBundle:
     bundle: Bundle
 
 
-show_as_public(
-    Account,
-    AccountBan,
-    AccountBundle,
-    AccountDetail,
-    BanResolution,
-    BanResolutionKind,
-    BanStatus,
-    Bundle,
-    BundleStatus,
-    BundleType,
-    CodeSource,
-    Credentials,
-    Page,
-    Pagination,
-    Platform,
-    PolicyTerms,
-    RateLimit,
-    SocialCredentials,
-    VerificationCode,
-    VideoSlotSummary,
-)
+show_as_public(globals())

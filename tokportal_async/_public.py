@@ -21,9 +21,19 @@ __all__ = ["PUBLIC_MODULE", "show_as_public"]
 PUBLIC_MODULE = "tokportal_async"
 
 
-def show_as_public(*classes: Any) -> None:
-    """Name the package as the module of each class (resolving attrs annotations first)."""
-    for cls in classes:
+def show_as_public(namespace: dict[str, Any]) -> None:
+    """Name the package as the module of each class it exports from this module.
+
+    Called at the end of a defining module with its ``globals()``; which names are public
+    is the package's own table of them (``tokportal_async._LOCATIONS``), so it is said once.
+    """
+    from . import _LOCATIONS
+
+    here = "." + namespace["__name__"].rpartition(".")[2]
+    for name, location in _LOCATIONS.items():
+        if location != here:
+            continue
+        cls = namespace[name]
         if attrs.has(cls):
             attrs.resolve_types(cls)
         cls.__module__ = PUBLIC_MODULE

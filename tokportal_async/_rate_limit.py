@@ -376,4 +376,4 @@ class RateLimiter:
             self._notify()  # only a queued waiter can care
 
 
-show_as_public(RateLimiter)
+show_as_public(globals())

@@ -528,4 +528,4 @@ class RedisRateLimiter(RateLimiter):
             self._redis, self._scripts = None, None
 
 
-show_as_public(RedisRateLimiter)
+show_as_public(globals())

@@ -762,4 +762,4 @@ class TokPortal(SyncClient[AsyncTokPortal]):
         )
 
 
-show_as_public(AccountBans, Accounts, TokPortal)
+show_as_public(globals())

@@ -273,9 +273,8 @@ def render() -> str:
     if unused:
         raise ValueError(f"docstring rules that no longer match anything: {sorted(unused)}")
     exported = ", ".join(f'"{c.removeprefix("Async")}"' for c in sorted(c for _, c in SOURCES))
-    twins = ", ".join(sorted(c.removeprefix("Async") for _, c in SOURCES))
     w.imports.add("from ._public import show_as_public")
-    shown = f"\n\n\nshow_as_public({twins})\n"  # tokportal_async.TokPortal in reprs
+    shown = "\n\n\nshow_as_public(globals())\n"  # tokportal_async.TokPortal in reprs
     source = (
         HEADER + "\n".join(sorted(w.imports)) + f"\n\n__all__ = [{exported}]\n" + classes + shown
     )
