@@ -6,10 +6,18 @@ from collections.abc import Awaitable, Callable, Iterable
 
 import pytest
 
-from tokportal_async import APIConnectionError, AsyncTokPortal, TokPortal
+from tokportal_async import APICertificateError, APIConnectionError, AsyncTokPortal, TokPortal
 from tokportal_async._errors import UNCERTAIN_OUTCOME
 from tokportal_async._raw import RawResponse
-from tokportal_async._retry import RetryMode, RetryPolicy, send_with_retries
+from tokportal_async._retry import (
+    Decision,
+    Retry,
+    RetryMode,
+    RetryPolicy,
+    Stop,
+    decide,
+    send_with_retries,
+)
 from tokportal_async.testing import fast_retries
 
 pytestmark = pytest.mark.anyio
@@ -124,3 +132,57 @@ def test_fast_retries_refuses_what_is_not_a_client() -> None:
         fast_retries(object())
     with pytest.raises(ValueError, match="max_retries"):
         fast_retries(AsyncTokPortal("sk_test"), max_retries=-1)
+
+
+# The decision alone: no loop, no clock, no send.
+
+FAR = 1_000.0  # a deadline that never comes
+
+
+@pytest.mark.parametrize(
+    ("mode", "attempt", "outcome", "now", "expected"),
+    [
+        (RetryMode.IDEMPOTENT, 1, answer(503), 0.0, Retry(0.0, "HTTP 503")),
+        (RetryMode.IDEMPOTENT, 4, answer(503), 0.0,
+         Stop("gave up after 4 attempts: retries spent (max_retries=3)")),
+        (RetryMode.IDEMPOTENT, 1, answer(404), 0.0, Stop()),
+        (RetryMode.IDEMPOTENT, 1, answer(200), 0.0, Stop()),
+        (RetryMode.UNSENT_ONLY, 1, answer(500), 0.0, Stop(UNCERTAIN_OUTCOME)),
+        (RetryMode.UNSENT_ONLY, 1, answer(429), 0.0, Retry(0.0, "HTTP 429")),
+        (RetryMode.IDEMPOTENT, 1, APIConnectionError("reset", method="GET", path="/x"), 0.0,
+         Retry(0.0, "APIConnectionError")),
+        (RetryMode.UNSENT_ONLY, 1, APIConnectionError("reset", method="POST", path="/x"), 0.0,
+         Stop(UNCERTAIN_OUTCOME)),
+        (RetryMode.UNSENT_ONLY, 1,
+         APIConnectionError("refused", method="POST", path="/x", request_sent=False), 0.0,
+         Retry(0.0, "APIConnectionError")),
+        (RetryMode.IDEMPOTENT, 1,
+         APICertificateError("untrusted", method="GET", path="/x", request_sent=False), 0.0,
+         Stop()),
+        (RetryMode.IDEMPOTENT, 1, answer(503), FAR + 1,
+         Stop("gave up after 1 attempt: retry deadline reached (retry_deadline=60s)")),
+    ],
+)  # fmt: skip
+def test_the_decision_for_each_outcome(
+    mode: RetryMode, attempt: int, outcome: Outcome, now: float, expected: Decision
+) -> None:
+    assert decide(NO_WAIT, mode, attempt, outcome, now=now, give_up_at=FAR) == expected
+
+
+def test_retry_after_is_a_floor_and_past_the_cap_a_stop() -> None:
+    def asked(seconds: str) -> RawResponse:
+        return RawResponse(status=429, headers={"Retry-After": seconds}, body=b"{}")
+
+    assert decide(NO_WAIT, RetryMode.IDEMPOTENT, 1, asked("2"), now=0, give_up_at=FAR) == Retry(
+        2.0, "HTTP 429"
+    )
+    stop = decide(NO_WAIT, RetryMode.IDEMPOTENT, 1, asked("120"), now=0, give_up_at=FAR)
+    assert stop == Stop("gave up after 1 attempt: TokPortal asked to wait 120s, longer than "
+                        "the 60s a call waits")  # fmt: skip
+
+
+def test_retry_after_is_read_once_per_answer() -> None:
+    response = RawResponse(status=429, headers={"Retry-After": "3"}, body=b"{}")
+    first = response.retry_after
+    assert first == 3.0
+    assert response.retry_after is first  # cached: the limiter and the error reuse it

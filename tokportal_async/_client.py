@@ -28,7 +28,7 @@ from ._public import show_as_public
 from ._query import query
 from ._rate_limit import Grant, RateLimiter
 from ._raw import RawResponse
-from ._response import error_for, rate_limit_of, retry_after_of
+from ._response import error_for, rate_limit_of
 from ._retry import RetryMode, RetryPolicy, send_with_retries
 from ._settings import resolve_api_key, resolve_base_url, resolve_timeout
 from ._text import printable
@@ -291,7 +291,7 @@ class AsyncTokPortal:
                 _note_api_version(api_version)
             if limiter is not None:
                 limiter.release(status=response.status, rate_limit=rate_limit)
-                retry_after = retry_after_of(response) if response.status == 429 else None
+                retry_after = response.retry_after if response.status == 429 else None
                 await limiter._report(response.status, rate_limit, retry_after, grant)
             if logger.isEnabledFor(logging.DEBUG):  # escaping costs a little per request
                 logger.debug(

@@ -14,6 +14,7 @@ import attrs
 
 from ._constants import REQUEST_ID_HEADERS
 from ._json import loads
+from ._retry_after import parse_retry_after
 
 __all__ = ["ErrorFields", "RawResponse", "request_id_of"]
 
@@ -80,6 +81,14 @@ class RawResponse:
             message if isinstance(message, str) else None,
             details if isinstance(details, dict) else {},
         )
+
+    @functools.cached_property
+    def retry_after(self) -> float | None:
+        """The seconds this answer asks to wait, read once (see :func:`parse_retry_after`).
+
+        The retry policy, the rate limiter and the error it becomes all need it.
+        """
+        return parse_retry_after(self.headers, self.error.details)
 
     @property
     def ok(self) -> bool:

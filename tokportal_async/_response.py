@@ -11,7 +11,6 @@ import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import attrs
@@ -36,6 +35,7 @@ from ._errors import (
 from ._json import loads
 from ._models import Page, RateLimit
 from ._raw import RawResponse
+from ._retry_after import parse_retry_after
 from ._text import printable
 
 __all__ = [
@@ -46,7 +46,6 @@ __all__ = [
     "error_for",
     "parse_retry_after",
     "rate_limit_of",
-    "retry_after_of",
 ]
 
 T = TypeVar("T")
@@ -254,37 +253,6 @@ def _page_of(item_model: type[T]) -> Any:
     return page_model
 
 
-def parse_retry_after(
-    headers: Mapping[str, str],
-    details: Mapping[str, Any] | None = None,
-    *,
-    now: datetime | None = None,
-) -> float | None:
-    """Seconds to wait, from ``Retry-After`` (seconds or HTTP date) or the error details.
-
-    The header is canonical; ``details.retry_after_seconds`` is the fallback. A value in
-    the past is 0; an unreadable one, or a date too far away to represent, is ignored.
-    """
-    header = headers.get("Retry-After")
-    if header is not None:
-        header = header.strip()
-        seconds: float | None
-        try:
-            seconds = float(header)
-        except ValueError:
-            seconds = _seconds_until_http_date(header, now)
-        if seconds is not None and math.isfinite(seconds):
-            return max(0.0, seconds)
-    fallback = (details or {}).get("retry_after_seconds")
-    if (
-        isinstance(fallback, int | float)
-        and not isinstance(fallback, bool)
-        and math.isfinite(fallback)
-    ):
-        return max(0.0, float(fallback))
-    return None
-
-
 def _header_number(headers: Mapping[str, str], name: str) -> float | None:
     raw = headers.get(name)
     if raw is None:
@@ -314,24 +282,6 @@ def rate_limit_of(headers: Mapping[str, str]) -> RateLimit | None:
     except (OverflowError, OSError, ValueError):
         reset = None
     return RateLimit(limit=int(limit), remaining=max(0, int(remaining)), reset=reset)
-
-
-def retry_after_of(response: RawResponse) -> float | None:
-    """The wait an answer asks for, from its headers or its error details."""
-    return parse_retry_after(response.headers, response.error.details)
-
-
-def _seconds_until_http_date(value: str, now: datetime | None) -> float | None:
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, OverflowError):  # a year past 9999 overflows a C long
-        return None
-    if when.tzinfo is None:  # RFC 9110 dates are GMT; obsolete forms may omit it
-        when = when.replace(tzinfo=UTC)
-    try:
-        return (when - (now or datetime.now(UTC))).total_seconds()
-    except OverflowError:
-        return None
 
 
 def error_for(response: RawResponse) -> APIError:
@@ -367,7 +317,5 @@ def error_for(response: RawResponse) -> APIError:
         cls = ServerError if response.status >= 500 else APIError
     fields: dict[str, Any] = {**_answered(response), "code": code, "details": details}
     if cls is RateLimitError:
-        return RateLimitError(
-            message, retry_after=parse_retry_after(response.headers, details), **fields
-        )
+        return RateLimitError(message, retry_after=response.retry_after, **fields)
     return cls(message, **fields)

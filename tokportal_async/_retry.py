@@ -28,10 +28,18 @@ from ._constants import DEFAULT_RETRY_DEADLINE, RETRY_AFTER_CAP, RETRY_BASE_DELA
 from ._errors import UNCERTAIN_OUTCOME, APIConnectionError
 from ._rate_limit import NoTokenInTime
 from ._raw import RawResponse
-from ._response import retry_after_of
 from ._text import printable
 
-__all__ = ["RetryMode", "RetryPolicy", "SendRequest", "send_with_retries"]
+__all__ = [
+    "Decision",
+    "Retry",
+    "RetryMode",
+    "RetryPolicy",
+    "SendRequest",
+    "Stop",
+    "decide",
+    "send_with_retries",
+]
 
 logger = logging.getLogger("tokportal_async")
 
@@ -74,10 +82,64 @@ class RetryPolicy:
         return self.jitter(step)
 
 
-def _error_is_retryable(mode: RetryMode, error: APIConnectionError) -> bool:
-    if not error.retryable:
-        return False  # sending again will not fix a certificate or a TLS mismatch
-    return mode is RetryMode.IDEMPOTENT or not error.request_sent
+@attrs.frozen
+class Retry:
+    """Send again after ``wait`` seconds; ``reason`` is what the last attempt met."""
+
+    wait: float
+    reason: str
+
+
+@attrs.frozen
+class Stop:
+    """No further attempt: the last outcome is final, with ``note`` saying why, if needed."""
+
+    note: str | None = None
+
+
+Outcome = RawResponse | APIConnectionError
+Decision = Retry | Stop
+
+
+def _attempts(count: int) -> str:
+    return f"gave up after {count} attempt{'s' if count != 1 else ''}"
+
+
+def decide(
+    policy: RetryPolicy,
+    mode: RetryMode,
+    attempt: int,
+    outcome: Outcome,
+    *,
+    now: float,
+    give_up_at: float,
+) -> Decision:
+    """What follows attempt number ``attempt`` (1 for the first), whose outcome is ``outcome``.
+
+    Pure: the time (``now``) and the deadline (``give_up_at``) are given, and the jitter
+    is the policy's own. A :class:`Stop` carries the note the final error says.
+    """
+    if isinstance(outcome, APIConnectionError):
+        if not outcome.retryable:
+            return Stop()  # a certificate or a TLS mismatch: the same again
+        if mode is RetryMode.UNSENT_ONLY and outcome.request_sent:
+            return Stop(UNCERTAIN_OUTCOME)  # a call with effects may have taken them
+        return _retry_or_stop(policy, attempt, policy.delay(attempt - 1), now, give_up_at,
+                              type(outcome).__name__)  # fmt: skip
+    status = outcome.status
+    if not _status_is_retryable(mode, status):
+        if mode is RetryMode.UNSENT_ONLY and status >= 500:
+            return Stop(UNCERTAIN_OUTCOME)  # a 5xx may come after a call took effect
+        return Stop()
+    retry_after = outcome.retry_after
+    if retry_after is not None and retry_after > policy.retry_after_cap:
+        # Too long to wait inside one call: let the caller decide.
+        return Stop(
+            f"{_attempts(attempt)}: TokPortal asked to wait {retry_after:.0f}s, longer than "
+            f"the {policy.retry_after_cap:g}s a call waits"
+        )
+    wait = max(policy.delay(attempt - 1), retry_after or 0.0)
+    return _retry_or_stop(policy, attempt, wait, now, give_up_at, f"HTTP {status}")
 
 
 def _status_is_retryable(mode: RetryMode, status: int) -> bool:
@@ -86,23 +148,25 @@ def _status_is_retryable(mode: RetryMode, status: int) -> bool:
     return status == 429  # a 429 is refused before the endpoint runs
 
 
-def _uncertain(error: APIConnectionError) -> APIConnectionError:
-    """The same failure, saying why it was not retried and what to do instead."""
-    return error._with_message(f"{error.message}; {UNCERTAIN_OUTCOME}")
+def _retry_or_stop(
+    policy: RetryPolicy, attempt: int, wait: float, now: float, give_up_at: float, reason: str
+) -> Decision:
+    if attempt > policy.max_retries:
+        return Stop(f"{_attempts(attempt)}: retries spent (max_retries={policy.max_retries})")
+    if now + wait > give_up_at:
+        return Stop(
+            f"{_attempts(attempt)}: retry deadline reached (retry_deadline={policy.deadline:g}s)"
+        )
+    return Retry(wait, reason)
 
 
-def _attempts(count: int) -> str:
-    return f"gave up after {count} attempt{'s' if count != 1 else ''}"
-
-
-def _given_up(error: APIConnectionError, attempts: int, reason: str) -> APIConnectionError:
-    """The last failure, saying why retrying stopped."""
-    return error._with_message(f"{error.message}; {_attempts(attempts)}: {reason}")
-
-
-def _noted(response: RawResponse, attempts: int, reason: str) -> RawResponse:
-    """The final answer, carrying why retrying stopped into the error it becomes."""
-    return attrs.evolve(response, retry_note=f"{_attempts(attempts)}: {reason}")
+def _final(outcome: Outcome, note: str | None) -> RawResponse:
+    """The last answer, carrying ``note`` into the error it becomes; or the failure, raised."""
+    if isinstance(outcome, RawResponse):
+        return outcome if note is None else attrs.evolve(outcome, retry_note=note)
+    if note is None:
+        raise outcome
+    raise outcome._with_message(f"{outcome.message}; {note}") from outcome.__cause__
 
 
 Pace = Callable[[float | None], Awaitable[None]]
@@ -135,7 +199,7 @@ async def send_with_retries(
     path: str,
     pace: Pace | None = None,
 ) -> RawResponse:
-    """Call ``send`` until it yields a final answer or the policy runs out.
+    """Call ``send`` until :func:`decide` says stop.
 
     ``pace(give_up_at)`` waits for the rate limiter's token before each attempt: without
     a bound for the first, and for every retry no later than the deadline, raising
@@ -147,71 +211,37 @@ async def send_with_retries(
     :class:`APIConnectionError` when no answer ever came, saying the same.
     """
     give_up_at: float | None = None
-    last: RawResponse | APIConnectionError | None = None
     attempt = 0
+    outcome: Outcome | None = None
     while True:
         if pace is not None:
             try:
                 await pace(give_up_at)
             except NoTokenInTime:
+                assert outcome is not None  # the first attempt waits without a bound
                 reason = "the retry deadline comes before the rate limit allows a retry"
-                if isinstance(last, APIConnectionError):
-                    raise _given_up(last, attempt, reason) from last.__cause__
-                assert last is not None  # the first attempt waits without a bound
-                return _noted(last, attempt, reason)
+                return _final(outcome, f"{_attempts(attempt)}: {reason}")
         attempt += 1
         if give_up_at is None:
             give_up_at = anyio.current_time() + policy.deadline
         try:
-            response = await send()
+            outcome = await send()
         except APIConnectionError as error:
-            if not _error_is_retryable(mode, error):
-                if mode is RetryMode.UNSENT_ONLY:
-                    raise _uncertain(error) from error.__cause__  # the scrubbed cause
-                raise
-            wait = policy.delay(attempt - 1)
-            stop = _why_stop(policy, attempt, give_up_at, wait)
-            if stop is not None:
-                raise _given_up(error, attempt, stop) from error.__cause__
-            last, request_id, reason = error, None, type(error).__name__
-        else:
-            if not _status_is_retryable(mode, response.status):
-                if mode is RetryMode.UNSENT_ONLY and response.status >= 500:
-                    # A 5xx may come after a call with effects took them.
-                    return attrs.evolve(response, retry_note=UNCERTAIN_OUTCOME)
-                return response
-            retry_after = retry_after_of(response)
-            if retry_after is not None and retry_after > policy.retry_after_cap:
-                # Too long to wait inside one call: let the caller decide.
-                return _noted(
-                    response,
-                    attempt,
-                    f"TokPortal asked to wait {retry_after:.0f}s, longer than the "
-                    f"{policy.retry_after_cap:g}s a call waits",
-                )
-            wait = max(policy.delay(attempt - 1), retry_after or 0.0)
-            stop = _why_stop(policy, attempt, give_up_at, wait)
-            if stop is not None:
-                return _noted(response, attempt, stop)
-            request_id = printable(response.request_id) if response.request_id else None
-            last, reason = response, f"HTTP {response.status}"
+            outcome = error
+        decision = decide(
+            policy, mode, attempt, outcome, now=anyio.current_time(), give_up_at=give_up_at
+        )
+        if isinstance(decision, Stop):
+            return _final(outcome, decision.note)
+        request_id = outcome.request_id if isinstance(outcome, RawResponse) else None
         logger.info(
             "Retrying %s %s after %s (attempt %d of %d, waiting %.2fs, request id %s)",
             method,
             path,
-            reason,
+            decision.reason,
             attempt + 1,
             policy.max_retries + 1,
-            wait,
-            request_id,
+            decision.wait,
+            printable(request_id) if request_id else None,
         )
-        await anyio.sleep(wait)
-
-
-def _why_stop(policy: RetryPolicy, attempt: int, give_up_at: float, wait: float) -> str | None:
-    """Why no retry follows attempt number ``attempt``, or ``None`` if one may."""
-    if attempt > policy.max_retries:
-        return f"retries spent (max_retries={policy.max_retries})"
-    if anyio.current_time() + wait > give_up_at:
-        return f"retry deadline reached (retry_deadline={policy.deadline:g}s)"
-    return None
+        await anyio.sleep(decision.wait)
