@@ -6,9 +6,7 @@ import functools
 import logging
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, Self
-
-import aiohttp
+from typing import TYPE_CHECKING, Any, Self
 
 from ._account_bans import AsyncAccountBans
 from ._accounts import AsyncAccounts
@@ -30,10 +28,13 @@ from ._rate_limit import Grant, RateLimiter
 from ._raw import RawResponse
 from ._response import error_for, rate_limit_of
 from ._retry import RetryMode, RetryPolicy, send_with_retries
-from ._settings import resolve_api_key, resolve_base_url, resolve_timeout
+from ._settings import resolve_api_key, resolve_base_url
 from ._text import printable
-from ._transport import Transport
+from ._transport import Transport, timeout_of
 from ._validation import check_positive_seconds, check_retries, request_method, request_path
+
+if TYPE_CHECKING:  # aiohttp is the transport's: here it only types two arguments
+    import aiohttp
 
 __all__ = ["AsyncTokPortal"]
 
@@ -112,8 +113,6 @@ class AsyncTokPortal:
             raise ValueError(
                 f"max_response_bytes must be a positive integer, got {max_response_bytes!r}"
             )
-        if session is not None and not isinstance(session, aiohttp.ClientSession):
-            raise ValueError(f"session must be an aiohttp.ClientSession, got {session!r}")
         if not isinstance(rate_limiter, RateLimiter | bool):
             raise ValueError(
                 f"rate_limiter must be True, False or a RateLimiter, got {rate_limiter!r}"
@@ -121,7 +120,7 @@ class AsyncTokPortal:
         self._transport = Transport(
             api_key=resolve_api_key(api_key),
             base_url=resolve_base_url(base_url),
-            timeout=resolve_timeout(timeout, connect_timeout),
+            timeout=timeout_of(timeout, connect_timeout),
             max_response_bytes=max_response_bytes,
             session=session,
         )

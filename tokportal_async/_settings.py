@@ -9,13 +9,11 @@ from __future__ import annotations
 import ipaddress
 import os
 
-import aiohttp
 from yarl import URL
 
 from ._constants import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
-from ._validation import check_positive_seconds
 
-__all__ = ["resolve_api_key", "resolve_base_url", "resolve_timeout"]
+__all__ = ["resolve_api_key", "resolve_base_url"]
 
 
 def resolve_api_key(api_key: str | None) -> str:
@@ -86,21 +84,3 @@ def resolve_base_url(base_url: str | None) -> URL:
         raise ValueError(f"base_url must not carry a query or fragment, got {raw!r}")
     # One canonical form without a trailing slash, so joining paths is plain concatenation.
     return url.with_path(url.path.rstrip("/"))
-
-
-def resolve_timeout(
-    timeout: float | aiohttp.ClientTimeout, connect_timeout: float
-) -> aiohttp.ClientTimeout:
-    """The aiohttp timeout for ``timeout`` and ``connect_timeout`` seconds.
-
-    ``timeout`` bounds a whole request (connecting, sending, reading the whole body, so a
-    stalled read ends too); ``connect_timeout`` bounds opening a connection. A
-    ClientTimeout is used as given.
-    """
-    if isinstance(timeout, aiohttp.ClientTimeout):
-        return timeout
-    check_positive_seconds("timeout", timeout)
-    check_positive_seconds("connect_timeout", connect_timeout)
-    return aiohttp.ClientTimeout(
-        total=float(timeout), sock_connect=float(min(timeout, connect_timeout))
-    )

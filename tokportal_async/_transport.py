@@ -39,8 +39,9 @@ from ._errors import (
 from ._fork import follow_forks, set_aside
 from ._raw import RawResponse, request_id_of
 from ._text import printable
+from ._validation import check_positive_seconds
 
-__all__ = ["Transport"]
+__all__ = ["Transport", "timeout_of"]
 
 #: aiohttp's default pool size; bulk helpers bound their concurrency below it, because a
 #: request queued for a pooled connection spends its timeout waiting.
@@ -101,6 +102,8 @@ class Transport:
         max_response_bytes: int,
         session: aiohttp.ClientSession | None = None,
     ) -> None:
+        if session is not None and not isinstance(session, aiohttp.ClientSession):
+            raise ValueError(f"session must be an aiohttp.ClientSession, got {session!r}")
         self._api_key = api_key
         self._api_key_bytes = api_key.encode("utf-8")
         self._base_url = base_url
@@ -380,4 +383,22 @@ def describe_oversized(
         errors=(f"body larger than {limit} bytes",),
         method=method,
         path=path,
+    )
+
+
+def timeout_of(
+    timeout: float | aiohttp.ClientTimeout, connect_timeout: float
+) -> aiohttp.ClientTimeout:
+    """The aiohttp timeout for ``timeout`` and ``connect_timeout`` seconds.
+
+    ``timeout`` bounds a whole request (connecting, sending, reading the whole body, so a
+    stalled read ends too); ``connect_timeout`` bounds opening a connection. A
+    ClientTimeout is used as given.
+    """
+    if isinstance(timeout, aiohttp.ClientTimeout):
+        return timeout
+    check_positive_seconds("timeout", timeout)
+    check_positive_seconds("connect_timeout", connect_timeout)
+    return aiohttp.ClientTimeout(
+        total=float(timeout), sock_connect=float(min(timeout, connect_timeout))
     )

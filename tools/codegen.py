@@ -71,6 +71,22 @@ FLATTENS: str = importlib.import_module("tokportal_async._pagination").FLATTENS_
 Function = ast.FunctionDef | ast.AsyncFunctionDef
 
 
+def _top_level(body: list[ast.stmt]) -> list[ast.stmt]:
+    """A module's statements, with those of ``if TYPE_CHECKING:`` inlined.
+
+    Names imported only for annotations there are names the facade's signatures use, and
+    the facade imports them as any other.
+    """
+    statements: list[ast.stmt] = []
+    for node in body:
+        test = node.test if isinstance(node, ast.If) else None
+        if isinstance(node, ast.If) and isinstance(test, ast.Name) and test.id == "TYPE_CHECKING":
+            statements += node.body
+            continue
+        statements.append(node)
+    return statements
+
+
 class Module:
     """One async module: its source tree, and the import line of every name it can see."""
 
@@ -79,7 +95,7 @@ class Module:
         self.module: ModuleType = importlib.import_module(f"tokportal_async.{name}")
         self.tree = ast.parse(inspect.getsource(self.module))
         self.imports: dict[str, str] = {}
-        for node in self.tree.body:
+        for node in _top_level(self.tree.body):
             if isinstance(node, ast.ImportFrom):
                 source = "." * node.level + (node.module or "")
                 for alias in node.names:
