@@ -25,6 +25,7 @@ from aiohttp import web
 from tokportal_async import (
     APIConnectionError,
     APIResponseValidationError,
+    APIVersionWarning,
     AsyncTokPortal,
     AuthenticationError,
     BadRequestError,
@@ -34,7 +35,6 @@ from tokportal_async import (
     ServerError,
     TokPortal,
 )
-from tokportal_async import _client as client_module
 from tokportal_async._models import RateLimit
 from tokportal_async._pagination import page_limit
 from tokportal_async._rate_limit import NoTokenInTime
@@ -675,10 +675,9 @@ def test_the_cli_escapes_control_characters_from_the_server() -> None:
 
 
 async def test_log_lines_escape_what_the_server_sent(
-    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG, "tokportal_async")
-    monkeypatch.setattr(client_module, "_warned_versions", set())
     body = json.dumps(DETAIL).encode()
     head = (
         b"Content-Type: application/json\r\nX-TokPortal-Request-ID: req\x1b[2J\r\n"
@@ -695,13 +694,19 @@ async def test_log_lines_escape_what_the_server_sent(
         writer.write(next(answers))
         await writer.drain()
 
-    async with raw_server(reply) as url, fast_retries(AsyncTokPortal(KEY, base_url=url)) as tp:
-        await tp.accounts.get(ACCOUNT_ID)
+    with pytest.warns(APIVersionWarning) as warned:
+        async with (
+            raw_server(reply) as url,
+            fast_retries(AsyncTokPortal(KEY, base_url=url)) as tp,
+        ):
+            await tp.accounts.get(ACCOUNT_ID)
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "Retrying GET" in logged
     assert "request id req\\x1b[2J" in logged
-    assert "API version v\\x1b[31m" in logged
     assert "\x1b" not in logged
+    shown = "\n".join(str(w.message) for w in warned)
+    assert "API version v\\x1b[31m" in shown
+    assert "\x1b" not in shown
 
 
 # -- 13. The sandbox's own robustness -----------------------------------------------------------

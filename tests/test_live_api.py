@@ -7,7 +7,7 @@ Policy tests count the POSTs the sandbox received: one per accepted call, never 
 from __future__ import annotations
 
 import json
-import logging
+import warnings
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -19,6 +19,7 @@ from tokportal_async import (
     APIConnectionError,
     APIResponse,
     APITimeoutError,
+    APIVersionWarning,
     AsyncTokPortal,
     BanResolution,
     BanResolutionKind,
@@ -31,7 +32,6 @@ from tokportal_async import (
     ServerError,
     VerificationCodeNotFoundError,
 )
-from tokportal_async import _client as client_module
 from tokportal_async.sandbox import RecordedRequest, Sandbox, serve_in_thread
 from tokportal_async.testing import fast_retries
 
@@ -447,22 +447,21 @@ def test_api_version_is_read_from_live_answers(sandbox: Sandbox) -> None:
 
 
 @pytest.mark.anyio
-async def test_another_api_version_is_warned_about_once(
-    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(client_module, "_warned_versions", set())
+async def test_another_api_version_is_warned_about_once() -> None:
+    """Twice two calls from two clients, under Python's default filter: one warning."""
     headers = {"X-TokPortal-API-Version": "2027-01-15"}
     page = {"data": [], "pagination": {"page": 1, "per_page": 25, "total": 0, "total_pages": 0}}
-    async with scripted_server(Reply(json=page, headers=headers)) as server:
-        for _ in range(2):
-            async with AsyncTokPortal("sk_test", base_url=server.base_url) as tp:
-                await tp.accounts.list()
-                await tp.accounts.list()
-                assert tp.api_version == "2027-01-15"
-    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
-    assert len(warnings) == 1
-    assert "2027-01-15" in warnings[0].getMessage()
-    assert "2026-05-25" in warnings[0].getMessage()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        async with scripted_server(Reply(json=page, headers=headers)) as server:
+            for _ in range(2):
+                async with AsyncTokPortal("sk_test", base_url=server.base_url) as tp:
+                    await tp.accounts.list()
+                    await tp.accounts.list()
+                    assert tp.api_version == "2027-01-15"
+    [warning] = [w for w in caught if issubclass(w.category, APIVersionWarning)]
+    assert "2027-01-15" in str(warning.message)
+    assert "2026-05-25" in str(warning.message)
 
 
 def test_keys_look_like_each_profiles(sandbox: Sandbox) -> None:

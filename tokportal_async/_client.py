@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import warnings
 from collections.abc import Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
@@ -20,6 +21,7 @@ from ._constants import (
     DEFAULT_TIMEOUT,
     KNOWN_API_VERSION,
 )
+from ._errors import APIVersionWarning
 from ._json import dumps
 from ._models import RateLimit
 from ._public import show_as_public
@@ -42,18 +44,18 @@ logger = logging.getLogger("tokportal_async")
 
 #: Methods that only read, and so are safe to send again after any failure.
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-#: API versions already warned about in this process: a fleet of clients warns once.
-_warned_versions: set[str] = set()
 
 
 def _note_api_version(version: str) -> None:
-    if version != KNOWN_API_VERSION and version not in _warned_versions:
-        _warned_versions.add(version)
-        logger.warning(
-            "TokPortal answered with API version %s; this SDK was written against %s. New "
-            "fields and values are read as they come, but check the changelog of the API.",
-            printable(version, limit=40),
-            KNOWN_API_VERSION,
+    if version != KNOWN_API_VERSION:
+        # Python's default filter shows each version's warning once per process (one
+        # message from one place), however many clients meet it; no state of our own.
+        warnings.warn(
+            f"TokPortal answered with API version {printable(version, limit=40)}; this SDK "
+            f"was written against {KNOWN_API_VERSION}. New fields and values are read as "
+            "they come, but check the changelog of the API.",
+            APIVersionWarning,
+            stacklevel=1,
         )
 
 
@@ -287,7 +289,6 @@ class AsyncTokPortal:
             api_version = response.headers.get(API_VERSION_HEADER)
             if api_version:
                 self._api_version = api_version
-                _note_api_version(api_version)
             if limiter is not None:
                 limiter.release(status=response.status, rate_limit=rate_limit)
                 retry_after = response.retry_after if response.status == 429 else None
@@ -300,6 +301,8 @@ class AsyncTokPortal:
                     response.status,
                     printable(response.request_id or "none", limit=128),
                 )
+            if api_version:  # last: a filter may turn the warning into an error
+                _note_api_version(api_version)
             return response
 
         return await send_with_retries(

@@ -24,6 +24,7 @@ __all__ = [
     "APIError",
     "APIResponseValidationError",
     "APITimeoutError",
+    "APIVersionWarning",
     "AuthenticationError",
     "BadRequestError",
     "BulkError",
@@ -380,6 +381,16 @@ class APICertificateError(APIConnectionError):
     """
 
     retryable = False
+
+
+class APIVersionWarning(UserWarning):
+    """TokPortal answered with an API version this SDK was not written against.
+
+    New fields and values are read as they come (TokPortal promises them to be
+    non-breaking), so nothing fails; check the API's changelog. Python shows it once per
+    version and process; ``warnings.filterwarnings("ignore", category=APIVersionWarning)``
+    silences it.
+    """
 
 
 class BulkError(ExceptionGroup[TokPortalError], TokPortalError):

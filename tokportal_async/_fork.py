@@ -14,7 +14,7 @@ import os
 import weakref
 from typing import Protocol
 
-__all__ = ["ForkAware", "follow_forks"]
+__all__ = ["ForkAware", "follow_forks", "set_aside"]
 
 
 class ForkAware(Protocol):
@@ -26,12 +26,21 @@ class ForkAware(Protocol):
 _live: weakref.WeakSet[ForkAware] = weakref.WeakSet()
 #: What the parent's objects held, kept alive for the child's whole life: finalized in
 #: the child, they would close the parent's sockets or wait for the parent's thread.
-set_aside: list[object] = []
+_kept: list[object] = []
 
 
 def follow_forks(obj: ForkAware) -> None:
     """Call ``obj._after_fork()`` in every child forked while ``obj`` lives."""
     _live.add(obj)
+
+
+def set_aside(held: object) -> None:
+    """In a forked child: keep what the parent's object held alive, never finalized.
+
+    A session, a Redis client or a loop thread's portal of the parent's: closing or
+    finalizing it here would end the parent's connections or wait for its thread.
+    """
+    _kept.append(held)
 
 
 def _after_fork_in_child() -> None:

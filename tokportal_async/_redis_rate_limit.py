@@ -524,7 +524,7 @@ class RedisRateLimiter(RateLimiter):
     def _after_fork(self) -> None:
         super()._after_fork()
         if self._url is not None and self._redis is not None:
-            set_aside.append(self._redis)  # the parent's connections: never closed here
+            set_aside(self._redis)  # the parent's connections: never closed here
             self._redis, self._scripts = None, None
 
 

@@ -76,7 +76,7 @@ class PortalRunner:
         """
         self._forked = True
         self._lock = threading.Lock()
-        set_aside.append(self._portal_cm)
+        set_aside(self._portal_cm)
         self._portal_cm = None
         self._open_generators = weakref.WeakSet()
 

@@ -148,7 +148,7 @@ class Transport:
         if self._session is None:
             return
         if self._owns_session:
-            set_aside.append(self._session)  # never closed nor finalized here
+            set_aside(self._session)  # never closed nor finalized here
             self._session, self._loop = None, None  # a new one is made on first use
         else:
             self._inherited_session = True
