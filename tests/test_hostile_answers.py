@@ -24,6 +24,7 @@ from tokportal_async.sandbox import Sandbox
 from tokportal_async.sandbox._options import DEFAULT_CREDITS
 
 from .conftest import client_for
+from .hostile import ACCOUNT_ID, CODE, DETAIL, KEY
 from .scripted import Reply, scripted_server
 
 pytestmark = pytest.mark.anyio
@@ -319,3 +320,36 @@ async def test_an_operation_the_sandbox_does_not_play_says_so() -> None:
     assert "sandbox does not serve GET /webhooks/event-types" in str(caught.value)
     assert "check base_url" not in str(caught.value)
     assert (caught.value.method, caught.value.path) == ("GET", "/webhooks/event-types")
+
+
+# -- get(id) returns that id ----------------------------------------------------------------------
+
+OTHER = "00000000-0000-4000-8000-00000000beef"
+
+
+@pytest.mark.parametrize(
+    ("call", "answer"),
+    [
+        ("get", {"data": {**DETAIL["data"], "id": OTHER}}),
+        ("verification_code", {"data": {**CODE["data"], "account_id": OTHER}}),
+        ("reveal_credentials", {"data": {"account_id": OTHER, "password": "p"}}),
+    ],
+)
+async def test_an_answer_about_another_account_is_refused(call: str, answer: Any) -> None:
+    async with (
+        scripted_server(Reply(json=answer)) as server,
+        AsyncTokPortal(KEY, base_url=server.base_url) as tp,
+    ):
+        with pytest.raises(APIResponseValidationError) as caught:
+            await getattr(tp.accounts, call)(ACCOUNT_ID)
+    assert caught.value.request_id == "req_scripted_0001"
+    assert OTHER not in str(caught.value)  # someone else's id is not repeated
+
+
+async def test_credentials_that_name_no_account_are_accepted() -> None:
+    answer = {"data": {"tokmail_email": "a@tokmail.io", "password": "p"}}
+    async with (
+        scripted_server(Reply(json=answer)) as server,
+        AsyncTokPortal(KEY, base_url=server.base_url) as tp,
+    ):
+        assert (await tp.accounts.reveal_credentials(ACCOUNT_ID)).password == "p"

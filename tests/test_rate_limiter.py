@@ -7,8 +7,15 @@ from datetime import UTC, datetime, timedelta
 import anyio
 import pytest
 
-from tokportal_async import RateLimit, RateLimiter
+from tokportal_async import (
+    AsyncTokPortal,
+    RateLimit,
+    RateLimiter,
+)
 from tokportal_async._rate_limit import NoTokenInTime
+
+from .hostile import ACCOUNT_ID, DETAIL, HANG_GUARD
+from .scripted import Reply, scripted_server
 
 pytestmark = pytest.mark.anyio
 
@@ -151,3 +158,22 @@ async def test_the_share_is_cut_once_per_round_trip() -> None:
     await bucket.acquire()  # sent after the cut, and refused all the same
     bucket.release(status=429, rate_limit=headers(5, 0))
     assert bucket.share == 0.25
+
+
+# -- Nonsense rate limits -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("limit", ["0", "-5", "-0.5"])
+async def test_a_nonsense_rate_limit_is_ignored(limit: str) -> None:
+    headers = {"X-RateLimit-Limit": limit, "X-RateLimit-Remaining": "0"}
+    async with (
+        scripted_server(Reply(json=DETAIL, headers=headers)) as server,
+        AsyncTokPortal("sk_test", base_url=server.base_url, timeout=2) as tp,
+    ):
+        with anyio.fail_after(HANG_GUARD):  # paced to 1/minute, five calls would hang
+            for _ in range(5):
+                await tp.accounts.get(ACCOUNT_ID)
+        assert tp.rate_limit is None
+        assert tp.rate_limiter is not None
+        assert tp.rate_limiter.limit == 120
+    assert len(server.received) == 5

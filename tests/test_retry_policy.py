@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
 
+import anyio
 import pytest
 
-from tokportal_async import APICertificateError, APIConnectionError, AsyncTokPortal, TokPortal
+from tokportal_async import (
+    APICertificateError,
+    APIConnectionError,
+    AsyncTokPortal,
+    RateLimiter,
+    RateLimitError,
+    ServerError,
+    TokPortal,
+)
 from tokportal_async._errors import UNCERTAIN_OUTCOME
+from tokportal_async._models import RateLimit
+from tokportal_async._rate_limit import NoTokenInTime
 from tokportal_async._raw import RawResponse
+from tokportal_async._response import parse_retry_after
 from tokportal_async._retry import (
     Decision,
     Retry,
@@ -19,6 +32,9 @@ from tokportal_async._retry import (
     send_with_retries,
 )
 from tokportal_async.testing import fast_retries
+
+from .hostile import ACCOUNT_ID, CODE, DETAIL, HANG_GUARD, KEY
+from .scripted import Reply, refused_base_url, scripted_server
 
 pytestmark = pytest.mark.anyio
 
@@ -186,3 +202,159 @@ def test_retry_after_is_read_once_per_answer() -> None:
     first = response.retry_after
     assert first == 3.0
     assert response.retry_after is first  # cached: the limiter and the error reuse it
+
+
+# -- A Retry-After date far in the future ------------------------------------------------
+
+FAR_FUTURE = "Wed, 21 Oct 99999999999999999999 07:28:00 GMT"
+
+
+def test_an_unrepresentable_retry_after_date_is_absent() -> None:
+    assert parse_retry_after({"Retry-After": FAR_FUTURE}) is None
+    assert parse_retry_after({"Retry-After": FAR_FUTURE}, {"retry_after_seconds": 2}) == 2.0
+
+
+@pytest.mark.parametrize("call", ["get", "verification_code", "get_many"])
+async def test_a_far_future_retry_after_never_crashes(call: str) -> None:
+    limited = Reply(
+        status=429,
+        json={"error": {"code": "RATE_LIMIT_EXCEEDED"}},
+        headers={"Retry-After": FAR_FUTURE},
+    )
+    answer = Reply(json=CODE if call == "verification_code" else DETAIL)
+    async with (
+        scripted_server(limited, answer) as server,
+        fast_retries(AsyncTokPortal("sk_test", base_url=server.base_url)) as tp,
+    ):
+        result: Any
+        if call == "get_many":
+            result = await tp.accounts.get_many([ACCOUNT_ID], return_exceptions=True)
+            assert [r.id for r in result] == [ACCOUNT_ID]
+        else:
+            result = await getattr(tp.accounts, call)(ACCOUNT_ID)
+            assert result.account_id if call == "verification_code" else result.id
+    assert len(server.received) == 2  # the 429 was retried as one without a Retry-After
+
+
+async def test_a_far_future_retry_after_without_retries_is_a_rate_limit_error() -> None:
+    limited = Reply(
+        status=429,
+        json={"error": {"code": "RATE_LIMIT_EXCEEDED"}},
+        headers={"Retry-After": FAR_FUTURE},
+    )
+    async with (
+        scripted_server(limited) as server,
+        AsyncTokPortal("sk_test", base_url=server.base_url, max_retries=0) as tp,
+    ):
+        results = await tp.accounts.get_many([ACCOUNT_ID, "b"], return_exceptions=True)
+    assert all(isinstance(r, RateLimitError) and r.retry_after is None for r in results)
+
+
+# -- The retry deadline and the rate limiter ------------------------------------------------
+
+SPENT = {"X-RateLimit-Limit": "1", "X-RateLimit-Remaining": "0"}
+LIMITED = Reply(
+    status=429,
+    json={"error": {"code": "RATE_LIMIT_EXCEEDED"}},
+    headers={**SPENT, "Retry-After": "0"},
+)
+
+
+async def test_no_retry_waits_for_a_token_past_the_deadline() -> None:
+    # One token per 30 s: a retry's token cannot come within the 2 s deadline.
+    async with (
+        scripted_server(LIMITED) as server,
+        AsyncTokPortal(
+            KEY,
+            base_url=server.base_url,
+            retry_deadline=2,
+            max_retries=5,
+            rate_limiter=RateLimiter(limit=1, window=30),
+        ) as tp,
+    ):
+        with anyio.fail_after(HANG_GUARD), pytest.raises(RateLimitError) as caught:
+            await tp.accounts.get(ACCOUNT_ID)
+    assert len(server.received) == 1  # failed fast: no retry, and no wait for one
+    assert "gave up after 1 attempt" in str(caught.value)
+    assert "deadline" in str(caught.value)
+
+
+async def test_a_429_storm_fails_the_remaining_requests_fast() -> None:
+    storm = Reply(
+        status=429,
+        json={"error": {"code": "RATE_LIMIT_EXCEEDED"}},
+        headers={"X-RateLimit-Limit": "50", "X-RateLimit-Remaining": "0", "Retry-After": "0"},
+    )
+    async with (
+        scripted_server(storm) as server,
+        AsyncTokPortal(
+            KEY,
+            base_url=server.base_url,
+            retry_deadline=0.2,
+            rate_limiter=RateLimiter(limit=50, window=1),
+        ) as tp,
+    ):
+        ids = [f"id-{n}" for n in range(50)]
+        with anyio.fail_after(HANG_GUARD):
+            results = await tp.accounts.get_many(ids, concurrency=50, return_exceptions=True)
+    assert len(results) == 50
+    assert all(isinstance(r, RateLimitError) for r in results)
+    # First attempts are paced; a retry whose token cannot come before its deadline is
+    # not waited for. Without that, every id would have been sent three times (150).
+    assert len(server.received) < 100
+    assert sum("deadline" in str(r) for r in results) > 25
+
+
+async def test_the_deadline_starts_at_the_first_send_not_in_the_queue() -> None:
+    ok = Reply(json=DETAIL, headers=SPENT)
+    failing = Reply(status=503, json={"error": {"code": "UPSTREAM"}}, headers=SPENT)
+    async with (
+        scripted_server(ok, failing, ok) as server,
+        AsyncTokPortal(
+            KEY, base_url=server.base_url, rate_limiter=RateLimiter(limit=1, window=0.5)
+        ) as tp,
+    ):
+        # The second call queues ~0.5 s for its token, longer than half its deadline: the
+        # clock must start when it is sent, or its retry (0.5 s later again) is lost.
+        fast_retries(tp, max_retries=2, deadline=0.8)
+        async with anyio.create_task_group() as tasks:
+            # Tasks start in order, and a free token is taken without yielding: the first
+            # call takes the only one.
+            tasks.start_soon(tp.accounts.get, ACCOUNT_ID)
+            tasks.start_soon(tp.accounts.get, ACCOUNT_ID)
+    assert len(server.received) == 3
+
+
+async def test_the_final_error_says_how_many_attempts_and_why_they_stopped() -> None:
+    failing = Reply(status=503, json={"error": {"code": "UPSTREAM", "message": "Down."}})
+    async with (
+        scripted_server(failing) as server,
+        fast_retries(AsyncTokPortal(KEY, base_url=server.base_url, rate_limiter=False)) as tp,
+    ):
+        with pytest.raises(ServerError) as spent:
+            await tp.accounts.get(ACCOUNT_ID)
+        fast_retries(tp, max_retries=5, deadline=0)
+        with pytest.raises(ServerError) as late:
+            await tp.accounts.get(ACCOUNT_ID)
+    assert spent.value.message == "Down.; gave up after 3 attempts: retries spent (max_retries=2)"
+    assert late.value.message == (
+        "Down.; gave up after 1 attempt: retry deadline reached (retry_deadline=0s)"
+    )
+    async with AsyncTokPortal(KEY, base_url=refused_base_url(), max_retries=1) as tp:
+        fast_retries(tp)
+        with pytest.raises(APIConnectionError) as refused:
+            await tp.accounts.get(ACCOUNT_ID)
+    assert "gave up after 2 attempts: retries spent (max_retries=1)" in str(refused.value)
+    assert not refused.value.request_sent
+
+
+async def test_a_retry_that_cannot_get_a_token_in_time_fails_without_waiting() -> None:
+    limiter = RateLimiter(limit=1, window=30)
+    await limiter.acquire()
+    limiter.release(status=429, rate_limit=RateLimit(limit=1, remaining=0, reset=None))
+    step = limiter.acquire(give_up_at=anyio.current_time() + 2)
+    with pytest.raises(NoTokenInTime):
+        step.send(None)  # raised on its very first step: it never suspended to wait
+    in_time = limiter.acquire(give_up_at=anyio.current_time() + 60)
+    with anyio.move_on_after(0.01):  # a token due in time is waited for, not refused
+        await in_time

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import traceback
 
+import anyio
 import pytest
 
-from tokportal_async import AsyncTokPortal, AuthenticationError, NotFoundError
+from tokportal_async import (
+    APIConnectionError,
+    AsyncTokPortal,
+    AuthenticationError,
+    NotFoundError,
+    TokPortal,
+)
 from tokportal_async.sandbox import Sandbox
 from tokportal_async.testing import fast_retries
 
 from .conftest import client_for
+from .hostile import ACCOUNT_ID, BROKEN_HTTP, KEY, assert_no_key
+from .scripted import Reply, raw_server, scripted_server
 
 pytestmark = pytest.mark.anyio
 
@@ -117,3 +127,68 @@ async def test_no_secret_in_logs_through_retries_and_rate_limits(
         sent,
     ):
         assert secret not in logged  # ...and said nothing secret
+
+
+# -- The key in a chained exception --------------------------------------------------------
+
+
+@pytest.mark.parametrize("reply", BROKEN_HTTP.values(), ids=BROKEN_HTTP)
+async def test_no_exception_reachable_from_an_error_holds_the_key(reply: bytes) -> None:
+    async with raw_server(reply) as url, AsyncTokPortal(KEY, base_url=url, max_retries=0) as tp:
+        with pytest.raises(APIConnectionError) as caught:
+            await tp.accounts.get(ACCOUNT_ID)
+    assert caught.value.__cause__ is not None  # still chained, to a scrubbed cause
+    assert "could not be read as HTTP" in str(caught.value)
+    assert_no_key(caught.value)
+
+
+async def test_a_server_echoing_the_request_as_broken_http_never_shows_the_key() -> None:
+    async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            writer.write(head)  # the request line and headers, key included, as the "answer"
+            await writer.drain()
+        finally:
+            writer.close()  # whatever the client did: no socket is left to the collector
+
+    server = await asyncio.start_server(on_connect, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/api/ext"
+    try:
+        async with AsyncTokPortal(KEY, base_url=url, max_retries=0) as tp:
+            with pytest.raises(APIConnectionError) as caught:
+                await tp.accounts.get(ACCOUNT_ID)
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert_no_key(caught.value)
+
+
+@pytest.mark.parametrize("reply", list(BROKEN_HTTP.values())[:2], ids=list(BROKEN_HTTP)[:2])
+async def test_the_facade_shows_no_key_either(reply: bytes) -> None:
+    async with raw_server(reply) as url:
+
+        def call() -> BaseException:
+            with TokPortal(KEY, base_url=url, max_retries=0) as tp:
+                try:
+                    tp.accounts.get(ACCOUNT_ID)
+                except APIConnectionError as error:
+                    return error
+            raise AssertionError("no error")
+
+        error = await anyio.to_thread.run_sync(call)
+    assert_no_key(error)
+
+
+async def test_a_key_echoed_in_an_error_message_is_masked() -> None:
+    echoed = Reply(
+        status=401,
+        json={"error": {"code": "AUTH_INVALID_KEY", "message": f"Invalid API key {KEY}."}},
+    )
+    async with (
+        scripted_server(echoed) as server,
+        AsyncTokPortal(KEY, base_url=server.base_url) as tp,
+    ):
+        with pytest.raises(AuthenticationError) as caught:
+            await tp.accounts.get(ACCOUNT_ID)
+    assert caught.value.message == "Invalid API key ***."
+    assert_no_key(caught.value)
