@@ -118,8 +118,9 @@ async def test_a_list_that_never_ends_is_cut_at_the_growth_bound() -> None:
         AsyncTokPortal(KEY, base_url=url) as tp,
     ):
         seen: list[Any] = []
-        with anyio.fail_after(HANG_GUARD), pytest.raises(APIResponseValidationError):
+        with anyio.fail_after(HANG_GUARD), pytest.raises(APIResponseValidationError) as caught:
             await drain(tp.accounts.iter(per_page=10, concurrency=3), into=seen)
+    assert (caught.value.method, caught.value.path) == ("GET", "/accounts")  # the walk's list
     seen = [item.id for item in seen]
     assert len(seen) == len(set(seen))  # nothing repeated on the way
     pages = requested_pages(received)

@@ -146,7 +146,8 @@ class AsyncAccountBans:
                 per_page=per_page,
             )
 
-        async with aclosing(walk_pages(fetch, concurrency=concurrency)) as pages:
+        walk = walk_pages(fetch, path="/account-bans", concurrency=concurrency)
+        async with aclosing(walk) as pages:
             async for page in pages:
                 yield page
 

@@ -214,7 +214,7 @@ class AsyncAccounts:
                 platform=platform, country=country, banned=banned, page=number, per_page=per_page
             )
 
-        async with aclosing(walk_pages(fetch, concurrency=concurrency)) as pages:
+        async with aclosing(walk_pages(fetch, path="/accounts", concurrency=concurrency)) as pages:
             async for page in pages:
                 yield page
 
@@ -480,7 +480,7 @@ class AsyncAccounts:
         async def fetch(number: int) -> Page[Bundle]:
             return await self.bundles(account_id, status=status, page=number, per_page=per_page)
 
-        async for page in walk_pages(fetch):
+        async for page in walk_pages(fetch, path=_account_path(account_id, "bundles")):
             yield page
 
     @flattens("bundle_pages")

@@ -69,9 +69,9 @@ GROWTH_SLACK_PAGES = 10
 
 
 async def walk_pages(
-    fetch_page: Callable[[int], Awaitable[Page[T]]], *, concurrency: int = 1
+    fetch_page: Callable[[int], Awaitable[Page[T]]], *, path: str, concurrency: int = 1
 ) -> AsyncGenerator[Page[T], None]:
-    """Yield pages from the first until the last.
+    """Yield pages from the first until the last of the list at ``path`` (``GET``).
 
     ``fetch_page(n)`` must return page ``n`` (the resources' ``list`` checks the answer's
     page number), so each page is asked for once, in order, and a server that ignores
@@ -98,6 +98,8 @@ async def walk_pages(
                 f"{GROWTH_SLACK_PAGES}. If the list really grows that fast, walk it again",
                 status=200,
                 errors=(f"more than {limit} pages @ $.pagination.total_pages",),
+                method="GET",
+                path=path,
             )
         if concurrency == 1:
             number += 1
