@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import traceback
 from collections.abc import Iterator
 from typing import Any
 
@@ -31,9 +32,10 @@ from tokportal_async._converter import (
     _FAST,
     DecodeError,
     _structure_detailed,
+    make_converter,
     structure,
 )
-from tokportal_async._fast_structure import FastPathMiss
+from tokportal_async._fast_structure import FastPathMiss, make_fast_structure
 from tokportal_async.sandbox import SandboxState
 
 from .conftest import sample
@@ -143,3 +145,30 @@ def test_a_fast_path_miss_falls_back_to_the_detailed_converter(
     monkeypatch.setitem(converter_module._FAST, Page[Account], refusing)
     page = structure(json.loads(sample("list_accounts")), Page[Account])
     assert [a.username for a in page] == ["coolcreator99", "trendwatcher22"]
+
+
+def test_a_traceback_through_a_generated_function_shows_its_lines() -> None:
+    structure_account = make_fast_structure(Account)
+    try:
+        structure_account({"id": 7, "platform": "tiktok", "created_at": "2026-01-01T00:00:00Z"})
+    except FastPathMiss as miss:
+        shown = "".join(traceback.format_exception(miss))
+    else:
+        pytest.fail("an id of the wrong type is a miss")
+    assert "<tokportal_async fast structure" in shown
+    assert "_miss()" in shown  # the generated line itself, read back from linecache
+    assert "<string>" not in shown
+
+
+def test_a_bug_in_a_hook_is_raised_as_itself_not_as_bad_json() -> None:
+    converter = make_converter()
+
+    def broken(value: object, _: type) -> str:
+        raise RuntimeError("a bug in a hook")
+
+    converter.register_structure_hook(str, broken)
+    data = {"id": "a1", "platform": "tiktok", "created_at": "2026-01-01T00:00:00Z"}
+    with pytest.raises(RuntimeError, match="a bug in a hook"):
+        structure(data, Account, converter=converter)
+    with pytest.raises(DecodeError):  # while data that does not fit is still a decode error
+        structure({"id": 5}, Account, converter=make_converter())

@@ -177,3 +177,18 @@ async def test_a_nonsense_rate_limit_is_ignored(limit: str) -> None:
         assert tp.rate_limiter is not None
         assert tp.rate_limiter.limit == 120
     assert len(server.received) == 5
+
+
+async def test_a_late_answer_never_teaches_a_faster_refill_than_the_servers() -> None:
+    """The server refills 40 a second. At the send (t=1000.25) its deficit is 30 tokens, so
+    it is full 0.75 s later and says Reset: 1001. The answer arrives 0.3 s late: read
+    against the arrival, 29 tokens in 0.45 s would be 64 a second, faster than the truth."""
+    arrived, sent = 1000.55, 1000.25
+    bucket = RateLimiter(limit=40, window=60, wall_clock=lambda: arrived)
+    await bucket.acquire()
+    reset = datetime.fromtimestamp(1001, UTC)
+    bucket.release(
+        status=200, rate_limit=RateLimit(limit=40, remaining=10, reset=reset), sent_at=sent
+    )
+    assert bucket.window >= 1.0  # 40 a second at most: never faster than the server
+    assert bucket.window == pytest.approx(40 / (29 / 0.75))

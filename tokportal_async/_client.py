@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 import warnings
 from collections.abc import Mapping
 from types import TracebackType
@@ -277,6 +278,7 @@ class AsyncTokPortal:
                 grant = await limiter._acquire(give_up_at=give_up_at)
 
         async def send() -> RawResponse:
+            sent_at = time.time() if limiter is not None else None  # what Reset is read against
             try:
                 response = await transport.request(method, path, params=params, body=body)
             except BaseException:
@@ -290,7 +292,7 @@ class AsyncTokPortal:
             if api_version:
                 self._api_version = api_version
             if limiter is not None:
-                limiter.release(status=response.status, rate_limit=rate_limit)
+                limiter.release(status=response.status, rate_limit=rate_limit, sent_at=sent_at)
                 retry_after = response.retry_after if response.status == 429 else None
                 await limiter._report(response.status, rate_limit, retry_after, grant)
             if logger.isEnabledFor(logging.DEBUG):  # escaping costs a little per request

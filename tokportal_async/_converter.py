@@ -11,7 +11,7 @@ The happy path does not go through cattrs' per-field hooks at all: prebuilt func
 :mod:`tokportal_async._fast_structure` check the same rules inline. Only when they refuse
 (with :class:`FastPathMiss`, and nothing else) does the detailed converter run, to explain
 the failure with readable, path-bearing lines (or to accept what the fast path was too
-strict to). Any other exception from the fast path is a bug and propagates as one.
+strict to). Any other exception from either path is a bug and propagates as itself.
 """
 
 from __future__ import annotations
@@ -228,10 +228,24 @@ def structure(
     return _structure_detailed(data, model, path, _DETAILED)
 
 
+#: What the hooks raise for data that does not fit (cattrs' own ``KeyError`` for a missing
+#: field included): a decode error. Anything else from decoding is a bug, and is raised as
+#: itself rather than reported as bad JSON from the server.
+DATA_ERRORS = (TypeError, ValueError, KeyError)
+
+
 def _structure_detailed(data: Any, model: Any, path: str, converter: cattrs.Converter) -> Any:
     try:
         return converter.structure(data, model)
     except cattrs.BaseValidationError as exc:
+        _, bugs = exc.split(DATA_ERRORS)
+        if bugs is not None:
+            raise _first_leaf(bugs) from None
         raise DecodeError(cattrs.transform_error(exc, path=path)) from exc
-    except Exception as exc:  # the detailed converter wraps most failures, not all
-        raise DecodeError([f"{type(exc).__name__}: {exc} @ {path}"]) from exc
+    except DATA_ERRORS as exc:  # a hook's refusal at the top level, which cattrs leaves bare
+        raise DecodeError([f"{exc} @ {path}"]) from exc
+
+
+def _first_leaf(group: BaseExceptionGroup[Any]) -> BaseException:
+    first = group.exceptions[0]
+    return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first

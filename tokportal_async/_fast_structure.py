@@ -16,6 +16,8 @@ Supported field types are the ones the models use: ``str``, ``int``, ``bool``, a
 from __future__ import annotations
 
 import enum
+import itertools
+import linecache
 import operator
 import types
 import typing
@@ -26,6 +28,10 @@ from typing import Any, TypeVar
 import attrs
 
 __all__ = ["FastPathMiss", "make_fast_structure"]
+
+
+#: Numbers the generated sources, so that each has a file name of its own in linecache.
+_SOURCES = itertools.count()
 
 
 class FastPathMiss(Exception):
@@ -162,7 +168,13 @@ class _Builder:
         else:
             arguments = ", ".join(f"{f.alias}=v_{f.name}" for f in fields)
             lines.append(f"    return {target}({arguments})")
-        exec("\n".join(lines), self.namespace)  # noqa: S102 - our own source, from our own types
+        source = "\n".join(lines) + "\n"
+        # A file name of its own, and the source in linecache: a traceback through this
+        # function shows its lines, not "<string>".
+        filename = f"<tokportal_async fast structure {next(_SOURCES)}: {model!r}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        code = compile(source, filename, "exec")
+        exec(code, self.namespace)  # noqa: S102 - our own source, from our own types
         return name
 
 

@@ -207,17 +207,25 @@ class RateLimiter:
     def _rate(self) -> float:
         return self._key_rate() * self._share.share
 
-    def _learn_rate(self, rate_limit: RateLimit) -> None:
-        """Raise the refill rate to what ``X-RateLimit-Reset`` proves, at least."""
+    def _learn_rate(self, rate_limit: RateLimit, sent_at: float | None) -> None:
+        """Raise the refill rate to what ``X-RateLimit-Reset`` proves, at least.
+
+        ``sent_at`` is when the answered request left (wall clock). The server wrote
+        ``Reset`` later than that, so the time to full measured from the send is never
+        shorter than the server's: the rate it gives never exceeds the server's, however
+        late the answer arrives. (Measured from the answer's arrival, a loaded machine
+        overstated it.) Without it, the arrival time stands in.
+        """
         deficit = rate_limit.limit - rate_limit.remaining
         if rate_limit.reset is None or deficit < max(2, rate_limit.limit * LEARNING_DEFICIT):
             return  # Remaining is rounded down: on a small deficit that error is large
-        seconds = rate_limit.reset.timestamp() - self._wall_clock()
+        seconds = rate_limit.reset.timestamp() - (
+            self._wall_clock() if sent_at is None else sent_at
+        )
         if seconds <= 0:
             return  # the clocks disagree: nothing can be learned from it
         # One token less: Remaining was rounded down (the true deficit may be up to one
-        # token smaller), and the answer took a moment to arrive (``now`` is a little
-        # later than when the server wrote Reset). Both would otherwise overstate.
+        # token smaller), which would otherwise overstate.
         observed = (deficit - 1) / seconds
         if self._learned_rate is None or observed > self._learned_rate:
             self._learned_rate = observed
@@ -319,8 +327,14 @@ class RateLimiter:
     async def aclose(self) -> None:
         """Release what the limiter holds (nothing, for this one)."""
 
-    def release(self, *, status: int | None, rate_limit: RateLimit | None) -> None:
-        """Count a request as answered (``status``) or failed (``None``), and learn from it."""
+    def release(
+        self, *, status: int | None, rate_limit: RateLimit | None, sent_at: float | None = None
+    ) -> None:
+        """Count a request as answered (``status``) or failed (``None``), and learn from it.
+
+        ``sent_at`` is the wall-clock time (``time.time()``) the request was sent, which
+        the refill rate is learned against.
+        """
         self._in_flight -= 1
         # Answers come back roughly in the order their requests left: the first ones are
         # those sent before the bucket knew the server's budget.
@@ -341,7 +355,7 @@ class RateLimiter:
             if rate_limit.limit != self._capacity:
                 self._learned_rate = None  # a new budget: its rate is learned afresh
             self._capacity = float(max(1, rate_limit.limit))
-            self._learn_rate(rate_limit)
+            self._learn_rate(rate_limit, sent_at)
             # A 429 to a request sent blind is this client's own doing when it sent more
             # than the whole budget before knowing it; otherwise others spend the key too.
             own_doing = blind and self._blind_total > rate_limit.limit
