@@ -549,3 +549,12 @@ def test_a_reader_that_leaves_early_ends_the_command_quietly(command: str, tmp_p
     status, *stderr = result.stdout.splitlines()
     assert status == "0"
     assert [line for line in stderr if not line.startswith("note: ")] == []
+
+
+def test_stage_sends_an_id_as_one_path_segment(sandbox: Sandbox) -> None:
+    """An id holding a slash is encoded as one segment, which the request path refuses
+    before anything is sent: it never reaches another endpoint."""
+    result = cli(*against(sandbox), "stage", "acknowledge", "a/../../accounts")
+    assert result.returncode == 2
+    assert "encoded slash" in result.stderr
+    assert not [r for r in sandbox.state.requests if "_sandbox" in r.path]

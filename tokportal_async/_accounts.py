@@ -72,6 +72,25 @@ def _account_path(account_id: str, *rest: str) -> str:
     return "/".join(("/accounts", path_segment("account_id", account_id), *rest))
 
 
+class _About:
+    """``with _About(account_id):`` a TokPortalError raised inside names that account.
+
+    Bulk helpers hand errors on from many accounts at once; each says whose it is.
+    """
+
+    __slots__ = ("account_id",)
+
+    def __init__(self, account_id: str) -> None:
+        self.account_id = account_id
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, error: BaseException | None, traceback: object) -> None:
+        if isinstance(error, TokPortalError):
+            error.account_id = self.account_id
+
+
 def _fails_for_all(error: BaseException) -> bool:
     """Whether ``error`` would end every other account's call the same way."""
     if isinstance(error, APIConnectionError):
@@ -346,15 +365,12 @@ class AsyncAccounts:
         Accounts page include ``credentials`` here.
         """
         path = _account_path(account_id)
-        try:
+        with _About(account_id):
             # Handed over, never held here: where the answer still carries passwords, a
             # decoding error must reach none of them (decode_secret_data).
             return decode_secret_data(
                 await self._send("GET", path), AccountDetail, identity=("id", account_id)
             )
-        except TokPortalError as error:
-            error.account_id = account_id  # bulk helpers hand it on: say whose it is
-            raise
 
     @overload
     async def get_many(
@@ -459,12 +475,9 @@ class AsyncAccounts:
         """
         path = _account_path(account_id, "bundles")
         params = _bundle_filters(status, page, per_page)
-        try:
+        with _About(account_id):
             response = await self._send("GET", path, params=params)
             return decode_page(response, Bundle, expected_page=page)
-        except TokPortalError as error:
-            error.account_id = account_id
-            raise
 
     async def bundle_pages(
         self,
@@ -569,13 +582,13 @@ class AsyncAccounts:
             account_id: str,
         ) -> builtins.list[AccountBundle] | builtins.list[TokPortalError]:
             try:
-                return [
-                    AccountBundle(account_id=account_id, bundle=bundle)
-                    async for bundle in self.iter_bundles(account_id, status=status)
-                    if bundle.open_slots > 0
-                ]
+                with _About(account_id):  # also for a walk that broke mid-way
+                    return [
+                        AccountBundle(account_id=account_id, bundle=bundle)
+                        async for bundle in self.iter_bundles(account_id, status=status)
+                        if bundle.open_slots > 0
+                    ]
             except TokPortalError as error:
-                error.account_id = account_id  # also for a walk that broke mid-way
                 if not return_exceptions:
                     raise
                 return [error]
@@ -660,7 +673,7 @@ class AsyncAccounts:
         body = _acceptance(accept_policy)
         # No Idempotency-Key, ever: TokPortal rejects it on secret-bearing calls. And no
         # retry once the request may have reached the server (see RetryMode).
-        try:
+        with _About(account_id):
             # The answer is handed over, never held in a local of this frame: a decoding
             # error passes through it, and its traceback must reach no password.
             return decode_secret_data(
@@ -668,9 +681,6 @@ class AsyncAccounts:
                 model,
                 identity=("account_id", account_id),
             )
-        except TokPortalError as error:
-            error.account_id = account_id
-            raise
 
     async def wait_for_verification_code(
         self,

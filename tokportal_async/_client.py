@@ -237,8 +237,6 @@ class AsyncTokPortal:
         """
         method = request_method(method)
         path = request_path(path)
-        if json is not None:
-            dumps(json)  # refused here, before anything else, if it is not JSON
         if params is not None and not isinstance(params, Mapping):
             raise ValueError(f"params must be a mapping, got {type(params).__name__}")
         if idempotent is not None and not isinstance(idempotent, bool):

@@ -295,7 +295,7 @@ def _check_url(url: str) -> None:
         ) from None
 
 
-async def _guard_cancellation(cancelling_before: int) -> None:
+async def _guard_cancellation(task: asyncio.Task[Any] | None, cancelling_before: int) -> None:
     """Raise the cancellation a Redis command returned through, if it did.
 
     On CPython 3.11, ``asyncio.wait_for`` (which redis-py wraps around socket writes) can
@@ -304,7 +304,6 @@ async def _guard_cancellation(cancelling_before: int) -> None:
     request: an anyio scope that cancelled delivers its own cancellation again at the
     checkpoint; a plain ``Task.cancel()`` is raised here.
     """
-    task = asyncio.current_task()
     if task is not None and task.cancelling() > cancelling_before:
         await anyio.lowlevel.checkpoint()
         raise asyncio.CancelledError
@@ -435,7 +434,7 @@ class RedisRateLimiter(RateLimiter):
         cancelling = task.cancelling() if task is not None else 0
         with anyio.fail_after(REDIS_TIMEOUT):
             answer = await script(keys=[self._key], args=args)
-        await _guard_cancellation(cancelling)
+        await _guard_cancellation(task, cancelling)
         return answer
 
     def _longest_wait(self) -> float:

@@ -37,6 +37,7 @@ from .._models import Account, AccountBan, AccountDetail, Bundle
 from .._rate_limit import RateLimiter
 from .._redis_rate_limit import RedisRateLimiter
 from .._text import printable
+from .._validation import path_segment
 from .._version import __version__
 from . import _exit
 from ._output import FORMATS, Printer, to_record
@@ -603,7 +604,8 @@ def stage_acknowledge(settings: Settings, account_ids: tuple[str, ...]) -> None:
 
     async def work(tp: AsyncTokPortal) -> None:
         for account_id in account_ids:
-            await tp.request("POST", f"/_sandbox/accounts/{account_id}/acknowledge")
+            segment = path_segment("account_id", account_id)
+            await tp.request("POST", f"/_sandbox/accounts/{segment}/acknowledge")
             click.echo(f"acknowledged {printable(account_id)}")
 
     settings.execute(work)
@@ -620,9 +622,10 @@ def stage_code(settings: Settings, account_id: str, delay: float) -> None:
     """Send a verification code to an account's inbox, as a login attempt would."""
 
     async def work(tp: AsyncTokPortal) -> None:
+        segment = path_segment("account_id", account_id)
         await tp.request(
             "POST",
-            f"/_sandbox/accounts/{account_id}/verification-code/trigger",
+            f"/_sandbox/accounts/{segment}/verification-code/trigger",
             params={"delay_seconds": delay},
         )
         click.echo(f"a code is on its way to {printable(account_id)} (readable in {delay:g}s)")
