@@ -649,30 +649,23 @@ class _SandboxCommand(click.Command):
 
 def _sandbox_options() -> list[click.Parameter]:
     from ..sandbox.__main__ import COMMAND_LINE_PORT
-    from ..sandbox._options import PROFILES, SandboxOptions
+    from ..sandbox._options import SandboxOptions
 
-    command_line = {"port": COMMAND_LINE_PORT}
     params: list[click.Parameter] = []
-    for field in attrs.fields(SandboxOptions):
-        flag = "--" + field.name.replace("_", "-")
-        help_text, metavar = field.metadata["help"], field.metadata["metavar"]
-        shown = command_line.get(field.name, field.default)
-        help_text = help_text[0].upper() + help_text[1:]  # as every other command's help
+    for option in SandboxOptions.command_line({"port": COMMAND_LINE_PORT}):
+        help_text = option.help[0].upper() + option.help[1:]  # as every other command's help
+        shown = option.shown_default
         help_text += "." if shown is None else f" (default: {shown})."
-        kind = str(field.type)
-        if kind.startswith("bool"):
-            flag = f"{flag}/--no-{flag[2:]}"
-            params.append(click.Option([flag, field.name], default=None, help=help_text))
+        if option.kind is bool:
+            flag = f"{option.flag}/--no-{option.flag[2:]}"
+            params.append(click.Option([flag, option.name], default=None, help=help_text))
             continue
-        kind_of: Any = int if kind.startswith("int") else float if kind == "float" else str
-        if field.name == "profile":
-            kind_of = click.Choice(PROFILES)
         params.append(
             click.Option(
-                [flag, field.name],
-                type=kind_of,
-                default=command_line.get(field.name),
-                metavar=metavar,
+                [option.flag, option.name],
+                type=click.Choice(option.choices) if option.choices else option.kind,
+                default=option.default,
+                metavar=option.metavar,
                 help=help_text,
             )
         )

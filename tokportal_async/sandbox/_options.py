@@ -76,6 +76,22 @@ def _fault_kinds(value: Sequence[Fault | str] | None) -> tuple[Fault, ...] | Non
 
 
 @attrs.frozen(kw_only=True)
+class CommandLineOption:
+    """How one :class:`SandboxOptions` field is offered on a command line."""
+
+    name: str
+    flag: str
+    kind: type
+    choices: tuple[str, ...] | None
+    metavar: str | None
+    help: str
+    #: What the command line passes when the option is not given (None: the field's own).
+    default: Any
+    #: The default its help names.
+    shown_default: Any
+
+
+@attrs.frozen(kw_only=True)
 class SandboxOptions:
     """How a sandbox behaves: its data, its profile, and the faults and limits it plays.
 
@@ -173,36 +189,57 @@ class SandboxOptions:
         return attrs.evolve(options, **fields) if fields else options
 
     @classmethod
+    def command_line(cls, defaults: dict[str, Any] | None = None) -> list[CommandLineOption]:
+        """One ``--option`` per field, as every command line of the sandbox offers it.
+
+        ``defaults`` are what a command line uses instead of a field's own default (and
+        says so in its help); an option not given is ``None``, so that the field's own
+        default applies.
+        """
+        defaults = defaults or {}
+        options = []
+        for field in attrs.fields(cls):
+            kind = str(field.type)
+            given = defaults.get(field.name)
+            options.append(
+                CommandLineOption(
+                    name=field.name,
+                    flag="--" + field.name.replace("_", "-"),
+                    kind=(
+                        bool if kind.startswith("bool")
+                        else int if kind.startswith("int")
+                        else float if kind == "float"
+                        else str
+                    ),
+                    choices=PROFILES if field.name == "profile" else None,
+                    metavar=field.metadata["metavar"],
+                    help=field.metadata["help"],
+                    default=given,
+                    shown_default=field.default if given is None else given,
+                )
+            )  # fmt: skip
+        return options
+
+    @classmethod
     def add_arguments(
         cls, parser: argparse.ArgumentParser, defaults: dict[str, Any] | None = None
     ) -> None:
-        """Add one ``--option`` per field to ``parser``, each defaulting to "not given".
-
-        ``defaults`` are what the command line uses instead of a field's own default (and
-        says so in its help).
-        """
-        defaults = defaults or {}
-        for field in attrs.fields(cls):
-            flag = "--" + field.name.replace("_", "-")
-            help_text, metavar = field.metadata["help"], field.metadata["metavar"]
-            # Not given: None, so that the field's own default applies, unless the command
-            # line has its own.
-            given = defaults.get(field.name)
-            shown = field.default if given is None else given
-            kind = str(field.type)
-            if kind.startswith("bool"):
+        """Add one ``--option`` per field to ``parser`` (see :meth:`command_line`)."""
+        for option in cls.command_line(defaults):
+            shown = option.shown_default
+            help_text = option.help if shown is None else f"{option.help} (default: {shown})"
+            if option.kind is bool:
                 action = argparse.BooleanOptionalAction
-                parser.add_argument(flag, action=action, default=given, help=help_text)
+                parser.add_argument(option.flag, action=action, default=option.default,
+                                    help=option.help)  # fmt: skip
                 continue
-            convert = int if kind.startswith("int") else float if kind == "float" else str
-            choices = PROFILES if field.name == "profile" else None
             parser.add_argument(
-                flag,
-                type=convert,
-                default=given,
-                choices=choices,
-                metavar=metavar,
-                help=help_text if shown is None else f"{help_text} (default: {shown})",
+                option.flag,
+                type=option.kind,
+                default=option.default,
+                choices=option.choices,
+                metavar=option.metavar,
+                help=help_text,
             )
 
     @classmethod
