@@ -95,3 +95,22 @@ async def test_hostile_id_in_bundles_stays_in_its_segment(
     with pytest.raises(NotFoundError):
         await tp.accounts.bundles("../../accounts?x=1")
     assert sandbox.state.last_request().path.endswith("/bundles")
+
+
+UNDECLARED: list[tuple[str, Call]] = [
+    ("accounts.list", lambda tp: tp.accounts.list(platfrom="tiktok")),  # type: ignore[call-arg]
+    ("accounts.iter", lambda tp: _drain(tp.accounts.iter(statu="x"))),  # type: ignore[call-arg]
+    ("bundles", lambda tp: tp.accounts.bundles("x", platform="tiktok")),  # type: ignore[call-arg]
+    ("bans.pages", lambda tp: _drain(tp.account_bans.pages(banned=True))),  # type: ignore[call-arg]
+]
+
+
+@pytest.mark.parametrize(("case", "call"), UNDECLARED, ids=[c[0] for c in UNDECLARED])
+async def test_a_filter_no_list_declares_is_a_type_error_before_any_request(
+    tp: AsyncTokPortal, sandbox: Sandbox, case: str, call: Call
+) -> None:
+    # The filters are **kwargs typed by a TypedDict: a misspelt one must fail as loudly
+    # as an unknown keyword argument would, not be dropped from the query.
+    with pytest.raises(TypeError, match="unexpected keyword argument"):
+        await call(tp)
+    assert len(sandbox.state.requests) == 0, case

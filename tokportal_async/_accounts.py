@@ -13,7 +13,7 @@ from collections.abc import (
     Iterable,
 )
 from contextlib import aclosing
-from typing import Any, Literal, TypeVar, overload
+from typing import Any, Literal, TypeVar, Unpack, overload
 
 import anyio
 
@@ -38,6 +38,7 @@ from ._errors import (
     TokPortalError,
     VerificationCodeNotFoundError,
 )
+from ._filters import AccountFilters, BundleFilters
 from ._models import (
     Account,
     AccountBundle,
@@ -46,18 +47,15 @@ from ._models import (
     BundleStatus,
     Credentials,
     Page,
-    Platform,
     VerificationCode,
 )
-from ._pagination import flattens, items_of, walk_pages
+from ._paged import PagedEndpoint
+from ._pagination import flattens
 from ._public import show_as_public
-from ._query import query
-from ._response import decode_page, decode_secret_data
+from ._response import decode_secret_data
 from ._retry import RetryMode, SendRequest
 from ._validation import (
     check_filter,
-    check_page,
-    check_per_page,
     check_positive_seconds,
     path_segment,
 )
@@ -119,29 +117,9 @@ def _checked_ids(account_ids: Iterable[str]) -> list[str]:
     return ids
 
 
-def _account_filters(
-    platform: Platform | str | None,
-    country: str | None,
-    banned: bool | None,
-    page: int | None,
-    per_page: int | None,
-) -> dict[str, str]:
-    check_filter("platform", platform)
-    check_filter("country", country)
-    if banned is not None and not isinstance(banned, bool):
-        raise ValueError(f"banned must be True, False or None, got {banned!r}")
-    check_page(page)
-    check_per_page(per_page)
-    return query(platform=platform, country=country, banned=banned, page=page, per_page=per_page)
-
-
-def _bundle_filters(
-    status: BundleStatus | str | None, page: int | None, per_page: int | None
-) -> dict[str, str]:
-    check_filter("status", status)
-    check_page(page)
-    check_per_page(per_page)
-    return query(status=status, page=page, per_page=per_page)
+#: The two lists under accounts, declared once each.
+_ACCOUNTS = PagedEndpoint("/accounts", Account, AccountFilters)
+_BUNDLES = PagedEndpoint("/accounts/{account_id}/bundles", Bundle, BundleFilters)
 
 
 def _bulk_map(
@@ -186,38 +164,33 @@ class AsyncAccounts:
     async def list(
         self,
         *,
-        platform: Platform | str | None = None,
-        country: str | None = None,
-        banned: bool | None = None,
         page: int | None = None,
         per_page: int | None = None,
+        **filters: Unpack[AccountFilters],
     ) -> Page[Account]:
         """One page of your delivered accounts.
 
         Args:
-            platform: only this platform (``"tiktok"``, ``"instagram"``, or a newer one).
-            country: only this country code (``"US"``, ``"FR"``, ``"UK"``: not validated).
-            banned: only banned (``True``) or only active (``False``) accounts.
             page: 1-based page number (the server's default is 1).
             per_page: 1 to 100 (the server's default is 25).
+            **filters: ``platform`` (``"tiktok"``, ``"instagram"``, or a newer one),
+                ``country`` (``"US"``, ``"FR"``, ``"UK"``: not validated), ``banned``
+                (``True``: only banned accounts, ``False``: only active ones); see
+                :class:`~tokportal_async.AccountFilters`.
 
         Example::
 
             page = await tp.accounts.list(platform="tiktok", per_page=100)
             print(page.pagination.total, [a.username for a in page])
         """
-        params = _account_filters(platform, country, banned, page, per_page)
-        response = await self._send("GET", "/accounts", params=params)
-        return decode_page(response, Account, expected_page=page)
+        return await _ACCOUNTS.page(self._send, filters, page=page, per_page=per_page)
 
-    async def pages(
+    def pages(
         self,
         *,
-        platform: Platform | str | None = None,
-        country: str | None = None,
-        banned: bool | None = None,
         per_page: int = DEFAULT_ITER_PER_PAGE,
         concurrency: int = 1,
+        **filters: Unpack[AccountFilters],
     ) -> AsyncGenerator[Page[Account], None]:
         """Every page of accounts matching the filters, fetched lazily.
 
@@ -225,27 +198,15 @@ class AsyncAccounts:
         reveals ``total_pages`` the rest are fetched up to N at a time, still yielded in
         page order, with at most N pages held in memory.
         """
-        _account_filters(platform, country, banned, None, per_page)
-        check_concurrency(concurrency)
-
-        async def fetch(number: int) -> Page[Account]:
-            return await self.list(
-                platform=platform, country=country, banned=banned, page=number, per_page=per_page
-            )
-
-        async with aclosing(walk_pages(fetch, path="/accounts", concurrency=concurrency)) as pages:
-            async for page in pages:
-                yield page
+        return _ACCOUNTS.pages(self._send, filters, per_page=per_page, concurrency=concurrency)
 
     @flattens("pages")
-    async def iter(
+    def iter(
         self,
         *,
-        platform: Platform | str | None = None,
-        country: str | None = None,
-        banned: bool | None = None,
         per_page: int = DEFAULT_ITER_PER_PAGE,
         concurrency: int = 1,
+        **filters: Unpack[AccountFilters],
     ) -> AsyncGenerator[Account, None]:
         """Every account matching the filters, page after page, fetched lazily.
 
@@ -257,66 +218,49 @@ class AsyncAccounts:
             async for account in tp.accounts.iter(platform="tiktok"):
                 print(account.username)
         """
-        pages = self.pages(
-            platform=platform,
-            country=country,
-            banned=banned,
-            per_page=per_page,
-            concurrency=concurrency,
-        )
-        async with aclosing(items_of(pages)) as accounts:
-            async for account in accounts:
-                yield account
+        return _ACCOUNTS.items(self._send, filters, per_page=per_page, concurrency=concurrency)
 
     @overload
     def iter_details(
         self,
         *,
-        platform: Platform | str | None = None,
-        country: str | None = None,
-        banned: bool | None = None,
         per_page: int = DEFAULT_ITER_PER_PAGE,
         concurrency: int = DEFAULT_CONCURRENCY,
         return_exceptions: Literal[False] = False,
         ordered: bool = True,
+        **filters: Unpack[AccountFilters],
     ) -> AsyncGenerator[AccountDetail, None]: ...
 
     @overload
     def iter_details(
         self,
         *,
-        platform: Platform | str | None = None,
-        country: str | None = None,
-        banned: bool | None = None,
         per_page: int = DEFAULT_ITER_PER_PAGE,
         concurrency: int = DEFAULT_CONCURRENCY,
         return_exceptions: Literal[True],
         ordered: bool = True,
+        **filters: Unpack[AccountFilters],
     ) -> AsyncGenerator[AccountDetail | TokPortalError, None]: ...
 
     @overload
     def iter_details(
         self,
         *,
-        platform: Platform | str | None = None,
-        country: str | None = None,
-        banned: bool | None = None,
         per_page: int = DEFAULT_ITER_PER_PAGE,
         concurrency: int = DEFAULT_CONCURRENCY,
         return_exceptions: bool,
         ordered: bool = True,
+        **filters: Unpack[AccountFilters],
     ) -> AsyncGenerator[AccountDetail | TokPortalError, None]: ...
 
     async def iter_details(
         self,
         *,
-        platform: Platform | str | None = None,
-        country: str | None = None,
-        banned: bool | None = None,
         per_page: int = DEFAULT_ITER_PER_PAGE,
         concurrency: int = DEFAULT_CONCURRENCY,
         return_exceptions: bool = False,
         ordered: bool = True,
+        **filters: Unpack[AccountFilters],
     ) -> AsyncGenerator[AccountDetail | TokPortalError, None]:
         """Every account matching the filters, as :class:`AccountDetail`, pipelined.
 
@@ -337,10 +281,10 @@ class AsyncAccounts:
                 print(detail.username, detail.current_cm_id)
         """
         check_concurrency(concurrency)  # the listing checks the filters, before any request
-        listing = self.iter(
-            platform=platform,
-            country=country,
-            banned=banned,
+        listing = _ACCOUNTS.items(
+            self._send,
+            filters,
+            caller="iter_details",
             per_page=per_page,
             concurrency=min(2, concurrency),  # the next page is listed while details run
         )
@@ -461,48 +405,55 @@ class AsyncAccounts:
         self,
         account_id: str,
         *,
-        status: BundleStatus | str | None = None,
         page: int | None = None,
         per_page: int | None = None,
+        **filters: Unpack[BundleFilters],
     ) -> Page[Bundle]:
         """One page of the bundles (orders) tied to an account, with their video slots.
 
         Args:
             account_id: the account's id.
-            status: only bundles in this status (``"accepted"``, ``"pending_setup"`` ...).
             page: 1-based page number.
             per_page: 1 to 100.
+            **filters: ``status``: only bundles in this status (``"accepted"``,
+                ``"pending_setup"`` ...); see :class:`~tokportal_async.BundleFilters`.
         """
-        path = _account_path(account_id, "bundles")
-        params = _bundle_filters(status, page, per_page)
         with _About(account_id):
-            response = await self._send("GET", path, params=params)
-            return decode_page(response, Bundle, expected_page=page)
+            return await _BUNDLES.page(
+                self._send,
+                filters,
+                caller="bundles",
+                page=page,
+                per_page=per_page,
+                ids={"account_id": account_id},
+            )
 
-    async def bundle_pages(
+    def bundle_pages(
         self,
         account_id: str,
         *,
-        status: BundleStatus | str | None = None,
         per_page: int = DEFAULT_ITER_PER_PAGE,
+        concurrency: int = 1,
+        **filters: Unpack[BundleFilters],
     ) -> AsyncGenerator[Page[Bundle], None]:
-        """Every page of bundles tied to an account, fetched lazily, one at a time."""
-        _account_path(account_id)
-        _bundle_filters(status, None, per_page)
-
-        async def fetch(number: int) -> Page[Bundle]:
-            return await self.bundles(account_id, status=status, page=number, per_page=per_page)
-
-        async for page in walk_pages(fetch, path=_account_path(account_id, "bundles")):
-            yield page
+        """Every page of bundles tied to an account, fetched lazily (see :meth:`pages`)."""
+        return _BUNDLES.pages(
+            self._send,
+            filters,
+            caller="bundle_pages",
+            per_page=per_page,
+            concurrency=concurrency,
+            ids={"account_id": account_id},
+        )
 
     @flattens("bundle_pages")
-    async def iter_bundles(
+    def iter_bundles(
         self,
         account_id: str,
         *,
-        status: BundleStatus | str | None = None,
         per_page: int = DEFAULT_ITER_PER_PAGE,
+        concurrency: int = 1,
+        **filters: Unpack[BundleFilters],
     ) -> AsyncGenerator[Bundle, None]:
         """Every bundle tied to an account, page after page, fetched lazily.
 
@@ -511,10 +462,14 @@ class AsyncAccounts:
             async for bundle in tp.accounts.iter_bundles(account_id, status="accepted"):
                 print(bundle.title, bundle.videos.pending, "free video slots")
         """
-        pages = self.bundle_pages(account_id, status=status, per_page=per_page)
-        async with aclosing(items_of(pages)) as bundles:
-            async for bundle in bundles:
-                yield bundle
+        return _BUNDLES.items(
+            self._send,
+            filters,
+            caller="iter_bundles",
+            per_page=per_page,
+            concurrency=concurrency,
+            ids={"account_id": account_id},
+        )
 
     @overload
     def iter_open_slots(

@@ -9,8 +9,7 @@ from __future__ import annotations
 import builtins
 import functools
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime
-from typing import Any, Literal, overload
+from typing import Any, Literal, Unpack, overload
 
 import aiohttp
 
@@ -30,18 +29,16 @@ from ._constants import (
     DEFAULT_TIMEOUT,
 )
 from ._errors import TokPortalError
+from ._filters import AccountFilters, BanFilters, BundleFilters
 from ._models import (
     Account,
     AccountBan,
     AccountBundle,
     AccountDetail,
-    BanResolutionKind,
-    BanStatus,
     Bundle,
     BundleStatus,
     Credentials,
     Page,
-    Platform,
     RateLimit,
     VerificationCode,
 )
@@ -68,40 +65,33 @@ class Accounts:
     def list(
         self,
         *,
-        platform: Platform | str | None = None,
-        country: str | None = None,
-        banned: bool | None = None,
         page: int | None = None,
         per_page: int | None = None,
+        **filters: Unpack[AccountFilters],
     ) -> Page[Account]:
         """One page of your delivered accounts.
 
         Args:
-            platform: only this platform (``"tiktok"``, ``"instagram"``, or a newer one).
-            country: only this country code (``"US"``, ``"FR"``, ``"UK"``: not validated).
-            banned: only banned (``True``) or only active (``False``) accounts.
             page: 1-based page number (the server's default is 1).
             per_page: 1 to 100 (the server's default is 25).
+            **filters: ``platform`` (``"tiktok"``, ``"instagram"``, or a newer one),
+                ``country`` (``"US"``, ``"FR"``, ``"UK"``: not validated), ``banned``
+                (``True``: only banned accounts, ``False``: only active ones); see
+                :class:`~tokportal_async.AccountFilters`.
 
         Example::
 
             page = tp.accounts.list(platform="tiktok", per_page=100)
             print(page.pagination.total, [a.username for a in page])
         """
-        return self._runner.call(
-            self._async.list(
-                platform=platform, country=country, banned=banned, page=page, per_page=per_page
-            )
-        )
+        return self._runner.call(self._async.list(page=page, per_page=per_page, **filters))
 
     def pages(
         self,
         *,
-        platform: Platform | str | None = None,
-        country: str | None = None,
-        banned: bool | None = None,
         per_page: int = DEFAULT_ITER_PER_PAGE,
         concurrency: int = 1,
+        **filters: Unpack[AccountFilters],
     ) -> Iterator[Page[Account]]:
         """Every page of accounts matching the filters, fetched lazily.
 
@@ -110,23 +100,15 @@ class Accounts:
         page order, with at most N pages held in memory.
         """
         return self._runner.iterate(
-            self._async.pages(
-                platform=platform,
-                country=country,
-                banned=banned,
-                per_page=per_page,
-                concurrency=concurrency,
-            )
+            self._async.pages(per_page=per_page, concurrency=concurrency, **filters)
         )
 
     def iter(
         self,
         *,
-        platform: Platform | str | None = None,
-        country: str | None = None,
-        banned: bool | None = None,
         per_page: int = DEFAULT_ITER_PER_PAGE,
         concurrency: int = 1,
+        **filters: Unpack[AccountFilters],
     ) -> Iterator[Account]:
         """Every account matching the filters, page after page, fetched lazily.
 
@@ -139,64 +121,50 @@ class Accounts:
                 print(account.username)
         """
         return self._runner.iterate_flat(
-            self._async.pages(
-                platform=platform,
-                country=country,
-                banned=banned,
-                per_page=per_page,
-                concurrency=concurrency,
-            )
+            self._async.pages(per_page=per_page, concurrency=concurrency, **filters)
         )
 
     @overload
     def iter_details(
         self,
         *,
-        platform: Platform | str | None = None,
-        country: str | None = None,
-        banned: bool | None = None,
         per_page: int = DEFAULT_ITER_PER_PAGE,
         concurrency: int = DEFAULT_CONCURRENCY,
         return_exceptions: Literal[False] = False,
         ordered: bool = True,
+        **filters: Unpack[AccountFilters],
     ) -> Iterator[AccountDetail]: ...
 
     @overload
     def iter_details(
         self,
         *,
-        platform: Platform | str | None = None,
-        country: str | None = None,
-        banned: bool | None = None,
         per_page: int = DEFAULT_ITER_PER_PAGE,
         concurrency: int = DEFAULT_CONCURRENCY,
         return_exceptions: Literal[True],
         ordered: bool = True,
+        **filters: Unpack[AccountFilters],
     ) -> Iterator[AccountDetail | TokPortalError]: ...
 
     @overload
     def iter_details(
         self,
         *,
-        platform: Platform | str | None = None,
-        country: str | None = None,
-        banned: bool | None = None,
         per_page: int = DEFAULT_ITER_PER_PAGE,
         concurrency: int = DEFAULT_CONCURRENCY,
         return_exceptions: bool,
         ordered: bool = True,
+        **filters: Unpack[AccountFilters],
     ) -> Iterator[AccountDetail | TokPortalError]: ...
 
     def iter_details(
         self,
         *,
-        platform: Platform | str | None = None,
-        country: str | None = None,
-        banned: bool | None = None,
         per_page: int = DEFAULT_ITER_PER_PAGE,
         concurrency: int = DEFAULT_CONCURRENCY,
         return_exceptions: bool = False,
         ordered: bool = True,
+        **filters: Unpack[AccountFilters],
     ) -> Iterator[AccountDetail | TokPortalError]:
         """Every account matching the filters, as :class:`AccountDetail`, pipelined.
 
@@ -218,13 +186,11 @@ class Accounts:
         """
         return self._runner.iterate(
             self._async.iter_details(
-                platform=platform,
-                country=country,
-                banned=banned,
                 per_page=per_page,
                 concurrency=concurrency,
                 return_exceptions=return_exceptions,
                 ordered=ordered,
+                **filters,
             )
         )
 
@@ -305,40 +271,45 @@ class Accounts:
         self,
         account_id: str,
         *,
-        status: BundleStatus | str | None = None,
         page: int | None = None,
         per_page: int | None = None,
+        **filters: Unpack[BundleFilters],
     ) -> Page[Bundle]:
         """One page of the bundles (orders) tied to an account, with their video slots.
 
         Args:
             account_id: the account's id.
-            status: only bundles in this status (``"accepted"``, ``"pending_setup"`` ...).
             page: 1-based page number.
             per_page: 1 to 100.
+            **filters: ``status``: only bundles in this status (``"accepted"``,
+                ``"pending_setup"`` ...); see :class:`~tokportal_async.BundleFilters`.
         """
         return self._runner.call(
-            self._async.bundles(account_id, status=status, page=page, per_page=per_page)
+            self._async.bundles(account_id, page=page, per_page=per_page, **filters)
         )
 
     def bundle_pages(
         self,
         account_id: str,
         *,
-        status: BundleStatus | str | None = None,
         per_page: int = DEFAULT_ITER_PER_PAGE,
+        concurrency: int = 1,
+        **filters: Unpack[BundleFilters],
     ) -> Iterator[Page[Bundle]]:
-        """Every page of bundles tied to an account, fetched lazily, one at a time."""
+        """Every page of bundles tied to an account, fetched lazily (see :meth:`pages`)."""
         return self._runner.iterate(
-            self._async.bundle_pages(account_id, status=status, per_page=per_page)
+            self._async.bundle_pages(
+                account_id, per_page=per_page, concurrency=concurrency, **filters
+            )
         )
 
     def iter_bundles(
         self,
         account_id: str,
         *,
-        status: BundleStatus | str | None = None,
         per_page: int = DEFAULT_ITER_PER_PAGE,
+        concurrency: int = 1,
+        **filters: Unpack[BundleFilters],
     ) -> Iterator[Bundle]:
         """Every bundle tied to an account, page after page, fetched lazily.
 
@@ -348,7 +319,9 @@ class Accounts:
                 print(bundle.title, bundle.videos.pending, "free video slots")
         """
         return self._runner.iterate_flat(
-            self._async.bundle_pages(account_id, status=status, per_page=per_page)
+            self._async.bundle_pages(
+                account_id, per_page=per_page, concurrency=concurrency, **filters
+            )
         )
 
     @overload
@@ -522,52 +495,33 @@ class AccountBans:
         self._runner = runner
 
     def list(
-        self,
-        *,
-        status: BanStatus | str | None = None,
-        resolution: BanResolutionKind | str | None = None,
-        account_id: str | None = None,
-        since: datetime | None = None,
-        include_screenshots: bool | None = None,
-        page: int | None = None,
-        per_page: int | None = None,
+        self, *, page: int | None = None, per_page: int | None = None, **filters: Unpack[BanFilters]
     ) -> Page[AccountBan]:
         """One page of bans.
 
         Args:
-            status: only bans in this status (``"appeal_pending"``, ``"appeal_accepted"``,
-                ``"appeal_refused"``, ``"no_appeal_banned"``).
-            resolution: only bans settled this way (``"refund"``, ``"remake"``,
-                ``"no_remake"``, ``"pending"``).
-            account_id: only the bans of this account.
-            since: only bans updated at or after this timezone-aware time: pass the
-                highest ``updated_at`` you have seen.
-            include_screenshots: add ``screenshot_url``, a signed evidence URL valid 7 days.
             page: 1-based page number.
             per_page: 1 to 100.
+            **filters: see :class:`~tokportal_async.BanFilters`:
+
+                - ``status``: only bans in this status (``"appeal_pending"``,
+                  ``"appeal_accepted"``, ``"appeal_refused"``, ``"no_appeal_banned"``).
+                - ``resolution``: only bans settled this way (``"refund"``, ``"remake"``,
+                  ``"no_remake"``, ``"pending"``).
+                - ``account_id``: only the bans of this account.
+                - ``since``: only bans updated at or after this timezone-aware time: pass
+                  the highest ``updated_at`` you have seen.
+                - ``include_screenshots``: add ``screenshot_url``, a signed evidence URL
+                  valid 7 days.
         """
-        return self._runner.call(
-            self._async.list(
-                status=status,
-                resolution=resolution,
-                account_id=account_id,
-                since=since,
-                include_screenshots=include_screenshots,
-                page=page,
-                per_page=per_page,
-            )
-        )
+        return self._runner.call(self._async.list(page=page, per_page=per_page, **filters))
 
     def pages(
         self,
         *,
-        status: BanStatus | str | None = None,
-        resolution: BanResolutionKind | str | None = None,
-        account_id: str | None = None,
-        since: datetime | None = None,
-        include_screenshots: bool | None = None,
         per_page: int = DEFAULT_ITER_PER_PAGE,
         concurrency: int = 1,
+        **filters: Unpack[BanFilters],
     ) -> Iterator[Page[AccountBan]]:
         """Every page of bans matching the filters, fetched lazily.
 
@@ -575,27 +529,15 @@ class AccountBans:
         fetched up to N at a time, still yielded in page order.
         """
         return self._runner.iterate(
-            self._async.pages(
-                status=status,
-                resolution=resolution,
-                account_id=account_id,
-                since=since,
-                include_screenshots=include_screenshots,
-                per_page=per_page,
-                concurrency=concurrency,
-            )
+            self._async.pages(per_page=per_page, concurrency=concurrency, **filters)
         )
 
     def iter(
         self,
         *,
-        status: BanStatus | str | None = None,
-        resolution: BanResolutionKind | str | None = None,
-        account_id: str | None = None,
-        since: datetime | None = None,
-        include_screenshots: bool | None = None,
         per_page: int = DEFAULT_ITER_PER_PAGE,
         concurrency: int = 1,
+        **filters: Unpack[BanFilters],
     ) -> Iterator[AccountBan]:
         """Every ban matching the filters, page after page, fetched lazily.
 
@@ -607,15 +549,7 @@ class AccountBans:
                     watermark = ban.updated_at  # store it for the next run
         """
         return self._runner.iterate_flat(
-            self._async.pages(
-                status=status,
-                resolution=resolution,
-                account_id=account_id,
-                since=since,
-                include_screenshots=include_screenshots,
-                per_page=per_page,
-                concurrency=concurrency,
-            )
+            self._async.pages(per_page=per_page, concurrency=concurrency, **filters)
         )
 
 

@@ -153,7 +153,7 @@ class Writer:
     def signature(self, function: Function, module: Module) -> tuple[str, str]:
         """``(parameters, call)``: the parameters as declared, and the call passing them on."""
         args = function.args
-        if args.posonlyargs or args.vararg or args.kwarg:
+        if args.posonlyargs or args.vararg:
             raise NotImplementedError(f"{function.name}: only plain and keyword parameters")
         defaults = [None] * (len(args.args) - len(args.defaults)) + list(args.defaults)
         parameters, call = ["self"], []
@@ -173,6 +173,11 @@ class Writer:
                 text += equals + self.annotation(default, module)
             parameters.append(text)
             call.append(f"{arg.arg}={arg.arg}" if (arg, default) in keyword else arg.arg)
+        if args.kwarg is not None:  # declared filters: **filters: Unpack[TheFilters]
+            annotation = args.kwarg.annotation
+            typed = f": {self.annotation(annotation, module)}" if annotation is not None else ""
+            parameters.append(f"**{args.kwarg.arg}{typed}")
+            call.append(f"**{args.kwarg.arg}")
         return ", ".join(parameters), ", ".join(call)
 
     def head(self, function: Function, module: Module, name: str | None = None) -> str:
@@ -222,6 +227,15 @@ def emit_delegate(w: Writer, function: Function, module: Module, runner: str, ta
     return w.head(function, module) + w.doc(function) + body
 
 
+def _yields(function: Function) -> bool:
+    """Whether the method gives an async generator: written as one, or returning one.
+
+    Told from the declared return type, which both forms state (mypy checks it).
+    """
+    returns = ast.unparse(function.returns) if function.returns else ""
+    return returns.startswith("AsyncGenerator[")
+
+
 def emit_member(w: Writer, cls: type, function: Function, module: Module) -> str:
     """The twin of one public member, chosen by what the member is at runtime."""
     member = inspect.getattr_static(cls, function.name)
@@ -231,12 +245,12 @@ def emit_member(w: Writer, cls: type, function: Function, module: Module) -> str
         return emit_property(w, function, module)
     if isinstance(member, functools.cached_property):
         return emit_resource(w, function, module)
-    if inspect.isasyncgenfunction(member) and hasattr(member, FLATTENS):
+    if _yields(function) and hasattr(member, FLATTENS):
         pages = getattr(member, FLATTENS)
         if signature(member).parameters != signature(getattr(cls, pages)).parameters:
             raise ValueError(f"{function.name} flattens {pages}, but their parameters differ")
         return emit_delegate(w, function, module, "iterate_flat", pages)
-    if inspect.isasyncgenfunction(member):
+    if _yields(function):
         return emit_delegate(w, function, module, "iterate", function.name)
     if inspect.iscoroutinefunction(member):
         return emit_delegate(w, function, module, "call", function.name)
