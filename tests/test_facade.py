@@ -20,7 +20,16 @@ import anyio
 import pytest
 from aiohttp import web
 
-from tokportal_async import Accounts, AsyncAccounts, AsyncTokPortal, TokPortal
+from tokportal_async import (
+    AccountBans,
+    Accounts,
+    AsyncAccountBans,
+    AsyncAccounts,
+    AsyncCredits,
+    AsyncTokPortal,
+    Credits,
+    TokPortal,
+)
 from tokportal_async._sync_runtime import PortalRunner
 from tokportal_async.sandbox import Sandbox, serve_in_thread
 
@@ -57,10 +66,11 @@ def test_generated_facade_is_up_to_date() -> None:
 
 
 def _public_methods(cls: type) -> dict[str, Any]:
+    """Public methods, the inherited ones too (AsyncAccounts inherits AccountCare)."""
     return {
-        name: member
-        for name, member in vars(cls).items()
-        if not name.startswith("_") and callable(member)
+        name: inspect.getattr_static(cls, name)
+        for name in dir(cls)
+        if not name.startswith("_") and callable(inspect.getattr_static(cls, name))
     }
 
 
@@ -68,10 +78,13 @@ def _sync_annotation(annotation: Any) -> Any:
     if not isinstance(annotation, str):
         return annotation  # inspect.Parameter.empty, for self
     annotation = re.sub(r"AsyncGenerator\[(.*), None\]$", r"Iterator[\1]", annotation)
-    return annotation.replace("AsyncAccounts", "Accounts")
+    return re.sub(r"\bAsync(Accounts|AccountBans|Credits)\b", r"\1", annotation)
 
 
-@pytest.mark.parametrize(("async_cls", "sync_cls"), [(AsyncAccounts, Accounts)])
+@pytest.mark.parametrize(
+    ("async_cls", "sync_cls"),
+    [(AsyncAccounts, Accounts), (AsyncAccountBans, AccountBans), (AsyncCredits, Credits)],
+)
 def test_every_async_method_has_a_sync_twin_with_the_same_signature(
     async_cls: type, sync_cls: type
 ) -> None:

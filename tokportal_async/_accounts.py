@@ -17,6 +17,8 @@ from typing import Any, Literal, TypeVar, Unpack, overload
 
 import anyio
 
+from ._about import About as _About
+from ._account_care import AccountCare
 from ._concurrency import (
     check_concurrency,
     gather_bounded,
@@ -68,25 +70,6 @@ T = TypeVar("T")
 
 def _account_path(account_id: str, *rest: str) -> str:
     return "/".join(("/accounts", path_segment("account_id", account_id), *rest))
-
-
-class _About:
-    """``with _About(account_id):`` a TokPortalError raised inside names that account.
-
-    Bulk helpers hand errors on from many accounts at once; each says whose it is.
-    """
-
-    __slots__ = ("account_id",)
-
-    def __init__(self, account_id: str) -> None:
-        self.account_id = account_id
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: object, error: BaseException | None, traceback: object) -> None:
-        if isinstance(error, TokPortalError):
-            error.account_id = self.account_id
 
 
 def _fails_for_all(error: BaseException) -> bool:
@@ -149,13 +132,15 @@ def _acceptance(accept_policy: str | None) -> dict[str, Any] | None:
     return {"acknowledge_support_forfeit": True, "policy_version": accept_policy}
 
 
-class AsyncAccounts:
-    """Delivered accounts: list and read them, their bundles, codes and credentials.
+class AsyncAccounts(AccountCare):
+    """Delivered accounts: every operation TokPortal offers on them.
 
-    Reached as ``tp.accounts`` on an :class:`~tokportal_async.AsyncTokPortal`. Two calls
-    are charged and guarded by TokPortal's policy: :meth:`reveal_credentials` and
-    :meth:`verification_code`. TokPortal's other account operations are reached through
-    :meth:`AsyncTokPortal.request`.
+    Reached as ``tp.accounts`` on an :class:`~tokportal_async.AsyncTokPortal`. Reads: list
+    and read accounts, their bundles, coverage, edit request, warming sessions and
+    analytics. Charged and guarded by TokPortal's policy: :meth:`reveal_credentials` and
+    :meth:`verification_code`. Paid writes, each keyed and previewable with
+    ``dry_run=True``: :meth:`reactivate_coverage`, :meth:`create_edit_request`,
+    :meth:`rewarm`.
     """
 
     def __init__(self, send: SendRequest) -> None:

@@ -22,7 +22,10 @@ from ._constants import (
     DEFAULT_TIMEOUT,
     KNOWN_API_VERSION,
 )
+from ._credits import AsyncCredits
 from ._errors import APIVersionWarning
+from ._idempotency import idempotency_key as check_idempotency_key
+from ._idempotency import write_headers
 from ._json import dumps
 from ._models import RateLimit
 from ._public import show_as_public
@@ -45,6 +48,8 @@ logger = logging.getLogger("tokportal_async")
 
 #: Methods that only read, and so are safe to send again after any failure.
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: The ends of the paths TokPortal never replays (``reject-sensitive-response``).
+_SECRET_BEARING = ("/reveal-credentials", "/verification-code")
 
 
 def _note_api_version(version: str) -> None:
@@ -172,13 +177,18 @@ class AsyncTokPortal:
 
     @functools.cached_property
     def accounts(self) -> AsyncAccounts:
-        """Delivered accounts: list, get, bundles, credentials and verification codes."""
+        """Delivered accounts: list, read, credentials, codes, coverage, edits, warming."""
         return AsyncAccounts(self._request)
 
     @functools.cached_property
     def account_bans(self) -> AsyncAccountBans:
         """Bans of delivered accounts: appeal status and resolution."""
         return AsyncAccountBans(self._request)
+
+    @functools.cached_property
+    def credits(self) -> AsyncCredits:
+        """Your credit balance and its history."""
+        return AsyncCredits(self._request)
 
     async def __aenter__(self) -> Self:
         self._transport.open()
@@ -206,6 +216,7 @@ class AsyncTokPortal:
         params: Mapping[str, str | int | float | bool | None] | None = None,
         json: Any = None,
         idempotent: bool | None = None,
+        idempotency_key: str | None = None,
     ) -> APIResponse:
         """Call any TokPortal operation the SDK has no method for, with the same care.
 
@@ -230,6 +241,11 @@ class AsyncTokPortal:
                 GET, HEAD and OPTIONS are; any other method is sent again only when it
                 provably had no effect (the connection never opened, or a 429). Pass
                 ``True`` for an operation you know is safe to repeat.
+            idempotency_key: send this ``Idempotency-Key`` (the same on every retry), for
+                a ``standard`` write: TokPortal then replays its first answer instead of
+                acting twice, so the request is retried like a read. Refused for the
+                secret-bearing calls (``reveal-credentials``, ``verification-code``),
+                which TokPortal never replays.
 
         Raises:
             APIError: a non-2xx answer, as its typed subclass.
@@ -243,10 +259,18 @@ class AsyncTokPortal:
             raise ValueError(f"idempotent must be True, False or None, got {idempotent!r}")
         if any(not isinstance(name, str) or not name for name in params or {}):
             raise ValueError("params names must be non-empty strings")
+        headers = None
+        if idempotency_key is not None:
+            if path.rstrip("/").endswith(_SECRET_BEARING):
+                raise ValueError(
+                    f"{path} is a secret-bearing call: TokPortal refuses an Idempotency-Key "
+                    "there and never replays it"
+                )
+            headers = write_headers(check_idempotency_key(idempotency_key))
         safe = method in _SAFE_METHODS if idempotent is None else idempotent
-        mode = RetryMode.IDEMPOTENT if safe else RetryMode.UNSENT_ONLY
+        mode = RetryMode.IDEMPOTENT if safe or headers else RetryMode.UNSENT_ONLY
         response = await self._request(
-            method, path, params=query(**(params or {})), json=json, mode=mode
+            method, path, params=query(**(params or {})), json=json, mode=mode, headers=headers
         )
         if response.ok:
             return APIResponse(response)
@@ -260,8 +284,14 @@ class AsyncTokPortal:
         params: Mapping[str, str] | None = None,
         json: Any = None,
         mode: RetryMode = RetryMode.IDEMPOTENT,
+        headers: Mapping[str, str] | None = None,
     ) -> RawResponse:
-        """Send a request under the retry policy; the answer may be an error status."""
+        """Send a request under the retry policy; the answer may be an error status.
+
+        ``headers`` go with every attempt unchanged: an ``Idempotency-Key`` among them is
+        the same on each retry, which is what lets TokPortal replay instead of charging
+        again.
+        """
         # First, before any frame holds the key: a body that is not JSON is the caller's
         # ValueError, never an error from inside the HTTP client (see _json.dumps).
         body = None if json is None else dumps(json)
@@ -278,7 +308,9 @@ class AsyncTokPortal:
         async def send() -> RawResponse:
             sent_at = time.time() if limiter is not None else None  # what Reset is read against
             try:
-                response = await transport.request(method, path, params=params, body=body)
+                response = await transport.request(
+                    method, path, params=params, body=body, headers=headers
+                )
             except BaseException:
                 if limiter is not None:
                     limiter.release(status=None, rate_limit=None)

@@ -17,13 +17,16 @@ strict to). Any other exception from either path is a bug and propagates as itse
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+import typing
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 import attrs
 import cattrs
+from cattrs.cols import list_structure_factory
 
+from ._care_models import CoverageStatus, EditRequestStatus, WarmingSessionStatus
 from ._fast_structure import FastPathMiss, make_fast_structure
 from ._models import (
     Account,
@@ -130,13 +133,58 @@ def _objects_only(converter: cattrs.Converter) -> Callable[[type], Any]:
 
     def factory(cls: type) -> Callable[[object, type], Any]:
         hook: Callable[[Any, Any], Any] = converter.gen_structure_attrs_fromdict(cls)
+        # A model of an answer whose shape no source shows keeps all of it in ``raw``.
+        keeps_raw = RAW_FIELD in attrs.fields_dict(typing.get_origin(cls) or cls)
 
         def structure_object(value: object, tp: type) -> Any:
             if not isinstance(value, dict):
                 raise TypeError(f"expected an object, got {_type_name(value)}")
+            if keeps_raw:
+                return hook({**value, RAW_FIELD: value}, tp)
             return hook(value, tp)
 
         return structure_object
+
+    return factory
+
+
+#: The field of a model that keeps the whole JSON object it was decoded from.
+RAW_FIELD = "raw"
+
+
+def _json_object(value: object, _: type) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError(f"expected an object, got {_type_name(value)}")
+    return value
+
+
+def _id_like(value: object, _: type) -> int | str:
+    """A value kept exactly as sent to be sent back (a quote's ``lock_version``)."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise TypeError(f"expected an integer or a string, got {_type_name(value)}")
+    return value
+
+
+def _is_list(tp: Any) -> bool:
+    return typing.get_origin(tp) is list
+
+
+def _lists_only(converter: cattrs.Converter) -> Callable[[type], Any]:
+    """A hook factory for ``list[X]`` that refuses anything but a JSON array.
+
+    cattrs builds a list from any iterable: a string would become its characters and an
+    object its keys.
+    """
+
+    def factory(list_type: type) -> Callable[[object, type], Any]:
+        hook: Callable[[Any, Any], Any] = list_structure_factory(list_type, converter)
+
+        def structure_array(value: object, tp: type) -> Any:
+            if not isinstance(value, list):
+                raise TypeError(f"expected an array, got {_type_name(value)}")
+            return hook(value, tp)
+
+        return structure_array
 
     return factory
 
@@ -156,6 +204,9 @@ OPEN_ENUMS: tuple[type[enum.StrEnum], ...] = (
     CodeSource,
     BanStatus,
     BanResolutionKind,
+    CoverageStatus,
+    EditRequestStatus,
+    WarmingSessionStatus,
 )
 
 #: The models responses are decoded into, whose structure functions are built up front.
@@ -171,6 +222,13 @@ RESPONSE_MODELS: tuple[Any, ...] = (
 
 def _configure(converter: cattrs.Converter) -> None:
     converter.register_structure_hook_factory(attrs.has, _objects_only(converter))
+    converter.register_structure_hook_factory(_is_list, _lists_only(converter))
+    # Generic aliases are not classes: these two are matched by equality.
+    converter.register_structure_hook_func(lambda t: t == Mapping[str, Any], _json_object)
+    converter.register_structure_hook_func(
+        lambda t: t == Mapping[str, Any] | None, _optional(_json_object)
+    )
+    converter.register_structure_hook(int | str | None, _optional(_id_like))
     converter.register_structure_hook(str, _strict_str)
     converter.register_structure_hook(int, _strict_int)
     converter.register_structure_hook(float, _strict_float)

@@ -34,6 +34,7 @@ __all__ = [
     "PermissionDeniedError",
     "PolicyAcceptanceRequiredError",
     "PolicyChangedError",
+    "PricingChangedError",
     "RateLimitError",
     "ServerError",
     "TokPortalError",
@@ -249,6 +250,34 @@ class PolicyChangedError(_TermsError, ConflictError):
         return (
             f"{super()._summary()}. Nothing was charged; the new terms need fresh consent. "
             f"{_ACCEPTING}: {self._how_to_accept()}."
+        )
+
+
+class PricingChangedError(ConflictError):
+    """409: the price of a paid write changed since it was quoted; nothing was charged.
+
+    ``BUNDLE_PRICING_CHANGED``, or a coverage quote gone stale (its ``lock_version``
+    moved on). ``details`` holds the new terms as the server states them (``quote`` is
+    ``details["quote"]`` when the server nests it there, else ``details`` itself). Show
+    them, get fresh consent, and call again: the new call gets a new idempotency key. The
+    SDK never retries it.
+
+    Attributes:
+        quote: the new terms, as sent.
+    """
+
+    quote: Mapping[str, Any]
+
+    def __init__(self, message: str, **fields: Any) -> None:  # APIError's keywords
+        details = fields.get("details") or {}
+        nested = details.get("quote") if isinstance(details, Mapping) else None
+        self.quote = dict(nested if isinstance(nested, Mapping) else details)
+        super().__init__(message, **fields)
+
+    def _summary(self) -> str:
+        return (
+            f"{super()._summary()}. Nothing was charged; fetch the new price and call again "
+            "once it is accepted"
         )
 
 

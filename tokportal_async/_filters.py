@@ -8,13 +8,19 @@ the checks and the query string from the same annotations.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TypedDict
 
 from ._models import BanResolutionKind, BanStatus, BundleStatus, Platform
 from ._public import show_as_public
 
-__all__ = ["AccountFilters", "BanFilters", "BundleFilters"]
+__all__ = [
+    "AccountFilters",
+    "BanFilters",
+    "BundleFilters",
+    "CreditHistoryFilters",
+    "VideoAnalyticsFilters",
+]
 
 
 class AccountFilters(TypedDict, total=False):
@@ -55,6 +61,28 @@ class BanFilters(TypedDict, total=False):
     account_id: str | None
     since: datetime | None
     include_screenshots: bool | None
+
+
+class VideoAnalyticsFilters(TypedDict, total=False):
+    """Filters of ``tp.accounts.video_analytics`` and its iterators.
+
+    ``sort_by``: the field to sort by (``"views"``, ``"likes"``, ``"published_at"`` ...;
+    not validated). ``sort_order``: ``"asc"`` or ``"desc"``.
+    """
+
+    sort_by: str | None
+    sort_order: str | None
+
+
+class CreditHistoryFilters(TypedDict, total=False):
+    """Filters of ``tp.credits.history`` and its iterators.
+
+    ``date_from`` and ``date_to``: only movements from or until this day (a ``date``) or
+    instant (a timezone-aware ``datetime``).
+    """
+
+    date_from: date | datetime | None
+    date_to: date | datetime | None
 
 
 show_as_public(globals())

@@ -13,7 +13,7 @@ import types
 import typing
 from collections.abc import AsyncGenerator, Callable, Mapping
 from contextlib import aclosing
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar
 
 from ._concurrency import check_concurrency
@@ -49,6 +49,15 @@ def iso_utc(name: str, moment: datetime | None) -> str | None:
     return in_utc.isoformat().replace("+00:00", "Z")
 
 
+def _day_or_time(name: str, moment: date | datetime | None) -> str | None:
+    """A day as ``YYYY-MM-DD``, an instant as :func:`iso_utc` writes it."""
+    if moment is None or isinstance(moment, datetime):
+        return iso_utc(name, moment)
+    if not isinstance(moment, date):
+        raise ValueError(f"{name} must be a date or a datetime, got {type(moment).__name__}")
+    return moment.isoformat()
+
+
 def _flag(name: str, value: object) -> str | None:
     if value is None:
         return None
@@ -65,6 +74,8 @@ def _text(name: str, value: Any) -> str | None:
 def _encoder(name: str, hint: Any) -> Encode:
     """The check a filter's declared type calls for: a time, a flag, or a value set's text."""
     kinds = set(typing.get_args(hint)) if isinstance(hint, types.UnionType) else {hint}
+    if date in kinds:
+        return _day_or_time
     if datetime in kinds:
         return iso_utc
     if bool in kinds:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -17,6 +17,7 @@ import attrs
 
 from ._constants import DEFAULT_BASE_URL
 from ._converter import DecodeError, structure
+from ._credit_models import Charge, PaidResult
 from ._errors import (
     APIError,
     APIResponseValidationError,
@@ -28,6 +29,7 @@ from ._errors import (
     PermissionDeniedError,
     PolicyAcceptanceRequiredError,
     PolicyChangedError,
+    PricingChangedError,
     RateLimitError,
     ServerError,
     VerificationCodeNotFoundError,
@@ -41,7 +43,9 @@ from ._text import printable
 __all__ = [
     "decode_data",
     "decode_json",
+    "decode_optional_data",
     "decode_page",
+    "decode_paid",
     "decode_secret_data",
     "error_for",
     "parse_retry_after",
@@ -66,7 +70,11 @@ _ERROR_BY_CODE: dict[str, type[APIError]] = {
     "VERIFICATION_CODE_NOT_FOUND": VerificationCodeNotFoundError,
     "CREDENTIAL_REVEAL_QUOTE_CHANGED": PolicyChangedError,
     "INSUFFICIENT_CREDITS": InsufficientCreditsError,
+    "BUNDLE_PRICING_CHANGED": PricingChangedError,
 }
+#: Code endings that mean "the price moved since the quote" on any paid write (a stale
+#: coverage quote has no documented code of its own).
+_PRICING_CHANGED_ENDINGS = ("_QUOTE_CHANGED", "_PRICING_CHANGED", "_QUOTE_STALE")
 
 
 def _answered(response: RawResponse) -> dict[str, Any]:
@@ -140,6 +148,12 @@ def _envelope(response: RawResponse, *keys: str) -> Any:
     if not response.ok:
         raise error_for(response)
     payload = decode_json(response)
+    if not keys and not isinstance(payload, dict):  # with keys: the first one's missing
+        raise APIResponseValidationError(
+            f"TokPortal answered HTTP {response.status} with JSON that is not an object",
+            **_answered(response),
+            errors=(f"expected an object, got {type(payload).__name__} @ $",),
+        )
     for key in keys:
         if not isinstance(payload, dict) or key not in payload:
             raise APIResponseValidationError(
@@ -163,7 +177,11 @@ def _structure(data: Any, model: Any, response: RawResponse, *, path: str, name:
 
 
 def decode_data(
-    response: RawResponse, model: type[T], *, identity: tuple[str, str] | None = None
+    response: RawResponse,
+    model: type[T],
+    *,
+    identity: tuple[str, str] | None = None,
+    adapt: Callable[[Any], Any] | None = None,
 ) -> T:
     """The ``data`` object of a success answer as ``model``; an error answer raises.
 
@@ -173,10 +191,64 @@ def decode_data(
     answer whose id is null or absent is taken as about the record asked for.
     """
     data = _envelope(response, "data")["data"]
+    if adapt is not None:  # one model for an answer TokPortal has sent in two shapes
+        data = adapt(data)
     if identity is not None:
         data = _identified(response, data, model, *identity)
     decoded: T = _structure(data, model, response, path="$.data", name=model.__name__)
     return decoded
+
+
+def decode_optional_data(
+    response: RawResponse, model: type[T], *, identity: tuple[str, str] | None = None
+) -> T | None:
+    """:func:`decode_data` for an answer whose ``data`` may be ``null`` (nothing active)."""
+    if response.ok and _envelope(response, "data")["data"] is None:
+        return None
+    return decode_data(response, model, identity=identity)
+
+
+#: The fields a paid write's answer carries beside ``data``: what it cost.
+_CHARGE_FIELDS = tuple(field.name for field in attrs.fields(Charge))
+#: The header TokPortal sets on an answer replayed from its idempotency store.
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+
+def decode_paid(
+    response: RawResponse,
+    model: type[T],
+    *,
+    idempotency_key: str,
+    dry_run: bool,
+    identity: tuple[str, str] | None = None,
+) -> PaidResult[Any]:
+    """A paid write's answer: ``data`` as ``model`` and the charge beside it.
+
+    A dry run's ``data`` is a preview, kept as sent. A dry run answered as a real call
+    (no ``dry_run: true``, credits charged) is an error, not a preview: something on the
+    way (a proxy, a gateway) dropped the dry-run header, and the call ran for real.
+    """
+    payload = _envelope(response) if dry_run else _envelope(response, "data")
+    sent = {name: payload[name] for name in _CHARGE_FIELDS if name in payload}
+    charge: Charge = _structure(sent, Charge, response, path="$", name="the charge fields")
+    replayed = response.headers.get(REPLAYED_HEADER, "").strip().lower() == "true"
+    charge = attrs.evolve(charge, replayed=replayed, idempotency_key=idempotency_key)
+    if not dry_run:
+        data = payload["data"]
+        if identity is not None:
+            data = _identified(response, data, model, *identity)
+        decoded = _structure(data, model, response, path="$.data", name=model.__name__)
+        return PaidResult(data=decoded, charge=charge)
+    if not charge.dry_run:
+        raise APIResponseValidationError(
+            "Asked for a dry run, but TokPortal answered as for a real call "
+            f"(credits_charged={charge.credits_charged}): the X-TokPortal-Dry-Run header "
+            "was probably dropped on the way, and the call may have taken effect. Check "
+            "the account and your credit history before calling again",
+            **_answered(response),
+            errors=("expected true @ $.dry_run",),
+        )
+    return PaidResult(data=payload.get("data"), charge=charge)
 
 
 def decode_secret_data(
@@ -312,7 +384,10 @@ def error_for(response: RawResponse) -> APIError:
         )
     if response.retry_note:
         message = f"{message}; {response.retry_note}"
-    cls = _ERROR_BY_CODE.get(code or "") or _ERROR_BY_STATUS.get(response.status)
+    cls = _ERROR_BY_CODE.get(code or "")
+    if cls is None and response.status == 409 and (code or "").endswith(_PRICING_CHANGED_ENDINGS):
+        cls = PricingChangedError
+    cls = cls or _ERROR_BY_STATUS.get(response.status)
     if cls is None:
         cls = ServerError if response.status >= 500 else APIError
     fields: dict[str, Any] = {**_answered(response), "code": code, "details": details}

@@ -187,6 +187,7 @@ class SendRequest(Protocol):
         params: Mapping[str, str] | None = None,
         json: Any = None,
         mode: RetryMode = RetryMode.IDEMPOTENT,
+        headers: Mapping[str, str] | None = None,
     ) -> RawResponse: ...
 
 

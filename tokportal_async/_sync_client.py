@@ -16,6 +16,17 @@ import aiohttp
 from ._account_bans import AsyncAccountBans
 from ._accounts import AsyncAccounts
 from ._api_response import APIResponse
+from ._care_models import (
+    AccountAnalytics,
+    AnalyticsRefresh,
+    AnalyticsRefreshStatus,
+    CommentingProfile,
+    Coverage,
+    CoverageQuote,
+    EditRequest,
+    VideoAnalytics,
+    WarmingSession,
+)
 from ._client import AsyncTokPortal
 from ._constants import (
     DEFAULT_CODE_POLL_INTERVAL,
@@ -28,8 +39,16 @@ from ._constants import (
     DEFAULT_RETRY_DEADLINE,
     DEFAULT_TIMEOUT,
 )
+from ._credit_models import CreditBalance, CreditTransaction, PaidResult
+from ._credits import AsyncCredits
 from ._errors import TokPortalError
-from ._filters import AccountFilters, BanFilters, BundleFilters
+from ._filters import (
+    AccountFilters,
+    BanFilters,
+    BundleFilters,
+    CreditHistoryFilters,
+    VideoAnalyticsFilters,
+)
 from ._models import (
     Account,
     AccountBan,
@@ -46,21 +65,361 @@ from ._public import show_as_public
 from ._rate_limit import RateLimiter
 from ._sync_runtime import PortalRunner, SyncClient
 
-__all__ = ["AccountBans", "Accounts", "TokPortal"]
+__all__ = ["AccountBans", "Accounts", "Credits", "TokPortal"]
 
 
 class Accounts:
-    """Delivered accounts: list and read them, their bundles, codes and credentials.
+    """Delivered accounts: every operation TokPortal offers on them.
 
-    Reached as ``tp.accounts`` on an :class:`~tokportal_async.TokPortal`. Two calls
-    are charged and guarded by TokPortal's policy: :meth:`reveal_credentials` and
-    :meth:`verification_code`. TokPortal's other account operations are reached through
-    :meth:`TokPortal.request`.
+    Reached as ``tp.accounts`` on an :class:`~tokportal_async.TokPortal`. Reads: list
+    and read accounts, their bundles, coverage, edit request, warming sessions and
+    analytics. Charged and guarded by TokPortal's policy: :meth:`reveal_credentials` and
+    :meth:`verification_code`. Paid writes, each keyed and previewable with
+    ``dry_run=True``: :meth:`reactivate_coverage`, :meth:`create_edit_request`,
+    :meth:`rewarm`.
     """
 
     def __init__(self, async_resource: AsyncAccounts, runner: PortalRunner) -> None:
         self._async = async_resource
         self._runner = runner
+
+    def coverage(self, account_id: str) -> Coverage:
+        """The account's TokPortal Coverage (managed subscription) and its quote.
+
+        Example::
+
+            cov = tp.accounts.coverage(account_id)
+            if cov.status == "lapsed" and cov.reactivation_quote:
+                print("reactivating costs", cov.reactivation_quote.credits, "credits")
+        """
+        return self._runner.call(self._async.coverage(account_id))
+
+    @overload
+    def reactivate_coverage(
+        self,
+        account_id: str,
+        quote: CoverageQuote,
+        *,
+        dry_run: Literal[False] = False,
+        idempotency_key: str | None = None,
+    ) -> PaidResult[Coverage]: ...
+
+    @overload
+    def reactivate_coverage(
+        self,
+        account_id: str,
+        quote: CoverageQuote,
+        *,
+        dry_run: Literal[True],
+        idempotency_key: str | None = None,
+    ) -> PaidResult[Any]: ...
+
+    @overload
+    def reactivate_coverage(
+        self,
+        account_id: str,
+        quote: CoverageQuote,
+        *,
+        dry_run: bool,
+        idempotency_key: str | None = None,
+    ) -> PaidResult[Any]: ...
+
+    def reactivate_coverage(
+        self,
+        account_id: str,
+        quote: CoverageQuote,
+        *,
+        dry_run: bool = False,
+        idempotency_key: str | None = None,
+    ) -> PaidResult[Coverage] | PaidResult[Any]:
+        """Reactivate a lapsed coverage at the price quoted. Paid: the quote's credits.
+
+        ``quote`` is ``(tp.accounts.coverage(account_id)).reactivation_quote``.
+        TokPortal refuses a quote that went stale since (:class:`~tokportal_async.
+        PricingChangedError`: nothing charged; fetch the coverage again and ask again).
+
+        Example::
+
+            done = tp.accounts.reactivate_coverage(account_id, cov.reactivation_quote)
+            print(done.charge.credits_charged, done.charge.credits_remaining)
+        """
+        return self._runner.call(
+            self._async.reactivate_coverage(
+                account_id, quote, dry_run=dry_run, idempotency_key=idempotency_key
+            )
+        )
+
+    def cancel_coverage(self, account_id: str, *, idempotency_key: str | None = None) -> Coverage:
+        """Cancel ("pause") the account's coverage. Not refunded; it can lapse for good.
+
+        Rewarms and edit requests need coverage: without it they fail with
+        ``MANAGED_ACCOUNT_TASK_BLOCKED``.
+        """
+        return self._runner.call(
+            self._async.cancel_coverage(account_id, idempotency_key=idempotency_key)
+        )
+
+    def edit_request(self, account_id: str) -> EditRequest | None:
+        """The account's active edit request, or ``None`` when there is none."""
+        return self._runner.call(self._async.edit_request(account_id))
+
+    @overload
+    def create_edit_request(
+        self,
+        account_id: str,
+        *,
+        username: str,
+        visible_name: str,
+        biography: str | None = None,
+        profile_picture_url: str | None = None,
+        link_in_bio: str | None = None,
+        dry_run: Literal[False] = False,
+        idempotency_key: str | None = None,
+    ) -> PaidResult[EditRequest]: ...
+
+    @overload
+    def create_edit_request(
+        self,
+        account_id: str,
+        *,
+        username: str,
+        visible_name: str,
+        biography: str | None = None,
+        profile_picture_url: str | None = None,
+        link_in_bio: str | None = None,
+        dry_run: Literal[True],
+        idempotency_key: str | None = None,
+    ) -> PaidResult[Any]: ...
+
+    @overload
+    def create_edit_request(
+        self,
+        account_id: str,
+        *,
+        username: str,
+        visible_name: str,
+        biography: str | None = None,
+        profile_picture_url: str | None = None,
+        link_in_bio: str | None = None,
+        dry_run: bool,
+        idempotency_key: str | None = None,
+    ) -> PaidResult[Any]: ...
+
+    def create_edit_request(
+        self,
+        account_id: str,
+        *,
+        username: str,
+        visible_name: str,
+        biography: str | None = None,
+        profile_picture_url: str | None = None,
+        link_in_bio: str | None = None,
+        dry_run: bool = False,
+        idempotency_key: str | None = None,
+    ) -> PaidResult[EditRequest] | PaidResult[Any]:
+        """Ask TokPortal to change the account's profile. Paid: 8 credits.
+
+        Needs active coverage and a community manager on the account
+        (``EDIT_REQUEST_NO_CM`` otherwise).
+
+        Example::
+
+            preview = tp.accounts.create_edit_request(
+                account_id, username="new_name", visible_name="New Name", dry_run=True
+            )
+            print(preview.charge.credits_would_charge)  # nothing charged
+        """
+        return self._runner.call(
+            self._async.create_edit_request(
+                account_id,
+                username=username,
+                visible_name=visible_name,
+                biography=biography,
+                profile_picture_url=profile_picture_url,
+                link_in_bio=link_in_bio,
+                dry_run=dry_run,
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    @overload
+    def rewarm(
+        self,
+        account_id: str,
+        search_terms: Iterable[str],
+        *,
+        dry_run: Literal[False] = False,
+        idempotency_key: str | None = None,
+    ) -> PaidResult[WarmingSession]: ...
+
+    @overload
+    def rewarm(
+        self,
+        account_id: str,
+        search_terms: Iterable[str],
+        *,
+        dry_run: Literal[True],
+        idempotency_key: str | None = None,
+    ) -> PaidResult[Any]: ...
+
+    @overload
+    def rewarm(
+        self,
+        account_id: str,
+        search_terms: Iterable[str],
+        *,
+        dry_run: bool,
+        idempotency_key: str | None = None,
+    ) -> PaidResult[Any]: ...
+
+    def rewarm(
+        self,
+        account_id: str,
+        search_terms: Iterable[str],
+        *,
+        dry_run: bool = False,
+        idempotency_key: str | None = None,
+    ) -> PaidResult[WarmingSession] | PaidResult[Any]:
+        """Warm the account again on these search terms. Paid: 5 credits a term.
+
+        3 to 30 terms, in multiples of 3 (checked before anything is sent). Needs active
+        coverage. Follow the session with :meth:`warming_sessions`.
+
+        Example::
+
+            done = tp.accounts.rewarm(account_id, ["fitness", "gym", "protein"])
+            print(done.charge.credits_charged)  # 15
+        """
+        return self._runner.call(
+            self._async.rewarm(
+                account_id, search_terms, dry_run=dry_run, idempotency_key=idempotency_key
+            )
+        )
+
+    def warming_sessions(self, account_id: str) -> builtins.list[WarmingSession]:
+        """The account's warming sessions, as one list (TokPortal does not page it).
+
+        Example::
+
+            for session in tp.accounts.warming_sessions(account_id):
+                print(session.status, session.terms_verified, "/", session.terms_total)
+        """
+        return self._runner.call(self._async.warming_sessions(account_id))
+
+    def analytics(self, account_id: str) -> AccountAnalytics:
+        """The account's analytics (its shape is inferred: ``raw`` keeps all of it)."""
+        return self._runner.call(self._async.analytics(account_id))
+
+    def can_refresh_analytics(self, account_id: str) -> AnalyticsRefreshStatus:
+        """Whether :meth:`refresh_analytics` may run now (refreshes are rate-limited)."""
+        return self._runner.call(self._async.can_refresh_analytics(account_id))
+
+    def refresh_analytics(
+        self,
+        account_id: str,
+        *,
+        force: bool | None = None,
+        include_posts: bool | None = None,
+        include_comments: bool | None = None,
+        force_posts: bool | None = None,
+        bootstrap_posts: bool | None = None,
+        post_limit: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> AnalyticsRefresh:
+        """Ask TokPortal to refresh the account's analytics (rate-limited server side).
+
+        Check :meth:`can_refresh_analytics` first. Only the options given are sent.
+        """
+        return self._runner.call(
+            self._async.refresh_analytics(
+                account_id,
+                force=force,
+                include_posts=include_posts,
+                include_comments=include_comments,
+                force_posts=force_posts,
+                bootstrap_posts=bootstrap_posts,
+                post_limit=post_limit,
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    def video_analytics(
+        self,
+        account_id: str,
+        *,
+        page: int | None = None,
+        per_page: int | None = None,
+        **filters: Unpack[VideoAnalyticsFilters],
+    ) -> Page[VideoAnalytics]:
+        """One page of the account's videos with their analytics.
+
+        Args:
+            account_id: the account's id.
+            page: 1-based page number.
+            per_page: 1 to 100.
+            **filters: ``sort_by`` (a field such as ``"views"``) and ``sort_order``
+                (``"asc"`` or ``"desc"``); see :class:`~tokportal_async.
+                VideoAnalyticsFilters`.
+        """
+        return self._runner.call(
+            self._async.video_analytics(account_id, page=page, per_page=per_page, **filters)
+        )
+
+    def video_analytics_pages(
+        self,
+        account_id: str,
+        *,
+        per_page: int = DEFAULT_ITER_PER_PAGE,
+        concurrency: int = 1,
+        **filters: Unpack[VideoAnalyticsFilters],
+    ) -> Iterator[Page[VideoAnalytics]]:
+        """Every page of the account's video analytics, fetched lazily."""
+        return self._runner.iterate(
+            self._async.video_analytics_pages(
+                account_id, per_page=per_page, concurrency=concurrency, **filters
+            )
+        )
+
+    def iter_video_analytics(
+        self,
+        account_id: str,
+        *,
+        per_page: int = DEFAULT_ITER_PER_PAGE,
+        concurrency: int = 1,
+        **filters: Unpack[VideoAnalyticsFilters],
+    ) -> Iterator[VideoAnalytics]:
+        """Every video of the account with its analytics, page after page.
+
+        Example::
+
+            for video in tp.accounts.iter_video_analytics(account_id, sort_by="views"):
+                print(video.id, video.views)
+        """
+        return self._runner.iterate_flat(
+            self._async.video_analytics_pages(
+                account_id, per_page=per_page, concurrency=concurrency, **filters
+            )
+        )
+
+    def update_commenting_profile(
+        self,
+        account_id: str,
+        changes: Mapping[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+        **fields: Any,
+    ) -> CommentingProfile:
+        """Change the account's commenting profile: ``changes`` and ``fields``, merged.
+
+        TokPortal does not document this body or its answer: the names you pass are sent
+        as they are (``update_commenting_profile(account_id, tone="friendly")``), and the
+        answer is kept whole in ``raw``.
+        """
+        return self._runner.call(
+            self._async.update_commenting_profile(
+                account_id, changes, idempotency_key=idempotency_key, **fields
+            )
+        )
 
     def list(
         self,
@@ -553,6 +912,76 @@ class AccountBans:
         )
 
 
+class Credits:
+    """Your TokPortal credits: the balance and every movement.
+
+    Reached as ``tp.credits`` on an :class:`~tokportal_async.TokPortal`.
+
+    Example::
+
+        balance = tp.credits.balance()
+        print(balance.total_credits, balance.expiring_within_7_days)
+    """
+
+    def __init__(self, async_resource: AsyncCredits, runner: PortalRunner) -> None:
+        self._async = async_resource
+        self._runner = runner
+
+    def balance(self) -> CreditBalance:
+        """The credit balance, from either shape TokPortal documents.
+
+        An older answer sends only ``credits``: it is read as ``total_credits``.
+        """
+        return self._runner.call(self._async.balance())
+
+    def history(
+        self,
+        *,
+        page: int | None = None,
+        per_page: int | None = None,
+        **filters: Unpack[CreditHistoryFilters],
+    ) -> Page[CreditTransaction]:
+        """One page of credit movements (charges, refunds, purchases, expirations).
+
+        Args:
+            page: 1-based page number.
+            per_page: 1 to 100.
+            **filters: ``date_from`` and ``date_to`` (a ``date``, or a timezone-aware
+                ``datetime``); see :class:`~tokportal_async.CreditHistoryFilters`.
+        """
+        return self._runner.call(self._async.history(page=page, per_page=per_page, **filters))
+
+    def history_pages(
+        self,
+        *,
+        per_page: int = DEFAULT_ITER_PER_PAGE,
+        concurrency: int = 1,
+        **filters: Unpack[CreditHistoryFilters],
+    ) -> Iterator[Page[CreditTransaction]]:
+        """Every page of credit movements, fetched lazily."""
+        return self._runner.iterate(
+            self._async.history_pages(per_page=per_page, concurrency=concurrency, **filters)
+        )
+
+    def iter_history(
+        self,
+        *,
+        per_page: int = DEFAULT_ITER_PER_PAGE,
+        concurrency: int = 1,
+        **filters: Unpack[CreditHistoryFilters],
+    ) -> Iterator[CreditTransaction]:
+        """Every credit movement, page after page.
+
+        Example::
+
+            for movement in tp.credits.iter_history(date_from=date(2026, 11, 1)):
+                print(movement.created_at, movement.type, movement.amount)
+        """
+        return self._runner.iterate_flat(
+            self._async.history_pages(per_page=per_page, concurrency=concurrency, **filters)
+        )
+
+
 class TokPortal(SyncClient[AsyncTokPortal]):
     """Blocking client for TokPortal's Accounts API.
 
@@ -646,13 +1075,18 @@ class TokPortal(SyncClient[AsyncTokPortal]):
 
     @functools.cached_property
     def accounts(self) -> Accounts:
-        """Delivered accounts: list, get, bundles, credentials and verification codes."""
+        """Delivered accounts: list, read, credentials, codes, coverage, edits, warming."""
         return Accounts(self._async.accounts, self._runner)
 
     @functools.cached_property
     def account_bans(self) -> AccountBans:
         """Bans of delivered accounts: appeal status and resolution."""
         return AccountBans(self._async.account_bans, self._runner)
+
+    @functools.cached_property
+    def credits(self) -> Credits:
+        """Your credit balance and its history."""
+        return Credits(self._async.credits, self._runner)
 
     def request(
         self,
@@ -662,6 +1096,7 @@ class TokPortal(SyncClient[AsyncTokPortal]):
         params: Mapping[str, str | int | float | bool | None] | None = None,
         json: Any = None,
         idempotent: bool | None = None,
+        idempotency_key: str | None = None,
     ) -> APIResponse:
         """Call any TokPortal operation the SDK has no method for, with the same care.
 
@@ -686,13 +1121,25 @@ class TokPortal(SyncClient[AsyncTokPortal]):
                 GET, HEAD and OPTIONS are; any other method is sent again only when it
                 provably had no effect (the connection never opened, or a 429). Pass
                 ``True`` for an operation you know is safe to repeat.
+            idempotency_key: send this ``Idempotency-Key`` (the same on every retry), for
+                a ``standard`` write: TokPortal then replays its first answer instead of
+                acting twice, so the request is retried like a read. Refused for the
+                secret-bearing calls (``reveal-credentials``, ``verification-code``),
+                which TokPortal never replays.
 
         Raises:
             APIError: a non-2xx answer, as its typed subclass.
             APIConnectionError: no answer came.
         """
         return self._runner.call(
-            self._async.request(method, path, params=params, json=json, idempotent=idempotent)
+            self._async.request(
+                method,
+                path,
+                params=params,
+                json=json,
+                idempotent=idempotent,
+                idempotency_key=idempotency_key,
+            )
         )
 
 

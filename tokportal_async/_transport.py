@@ -202,10 +202,13 @@ class Transport:
         *,
         params: Mapping[str, str] | None = None,
         body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> RawResponse:
         """Send one request and return its whole answer, whatever the status.
 
-        ``body`` is an already encoded JSON document (see :func:`._json.dumps`).
+        ``body`` is an already encoded JSON document (see :func:`._json.dumps`);
+        ``headers`` are the call's own (``Idempotency-Key``, the dry-run switch), added to
+        the client's.
         """
         session = self._ensure_session()
         url = self.url_for(path)
@@ -226,7 +229,7 @@ class Transport:
             async with session.request(
                 method,
                 url,
-                headers=self._headers if body is None else self._json_headers,
+                headers=self._headers_for(body, headers),
                 data=body,
                 allow_redirects=False,
                 timeout=self._timeout,
@@ -247,6 +250,12 @@ class Transport:
         except (TimeoutError, aiohttp.ClientError, _ResendRefused) as exc:
             failure = self._failure(exc, method, path)
             raise failure from _scrubbed(exc, self._api_key)
+
+    def _headers_for(
+        self, body: bytes | None, extra: Mapping[str, str] | None
+    ) -> Mapping[str, str]:
+        base = self._headers if body is None else self._json_headers
+        return base if not extra else {**base, **extra}
 
     async def _read(self, response: aiohttp.ClientResponse, method: str, path: str) -> bytes:
         """The whole body, decompressed, refused past ``max_response_bytes`` as it arrives."""

@@ -5,8 +5,9 @@ Run ``python tools/codegen.py`` after changing an async class and commit the res
 tool: it is not part of the installed package.
 
 The async classes are the one source: each public member of ``AsyncAccounts``,
-``AsyncAccountBans`` and ``AsyncTokPortal`` gets a blocking twin with the same signature
-and docstring. Members are told apart by their runtime objects (a property, a cached
+``AsyncAccountBans``, ``AsyncCredits`` and ``AsyncTokPortal`` (with the methods they
+inherit from the package's own classes) gets a blocking twin with the same signature and
+docstring. Members are told apart by their runtime objects (a property, a cached
 resource, a coroutine or an async generator function) and their signatures are copied
 from the source as written. ``ruff`` sorts the imports and formats the result, so the
 file reads as one written by hand.
@@ -32,6 +33,7 @@ TARGET = ROOT / "tokportal_async" / "_sync_client.py"
 SOURCES = (
     ("_accounts", "AsyncAccounts"),
     ("_account_bans", "AsyncAccountBans"),
+    ("_credits", "AsyncCredits"),
     ("_client", "AsyncTokPortal"),
 )
 #: The client's parameter the facade does not offer: an aiohttp session belongs to one
@@ -257,6 +259,40 @@ def emit_member(w: Writer, cls: type, function: Function, module: Module) -> str
     raise TypeError(f"{cls.__name__}.{function.name}: no facade twin for {member!r}")
 
 
+def _defining_module(cls: type) -> Module | None:
+    """The package module whose source defines ``cls``, or ``None`` for another's class.
+
+    Not ``cls.__module__``: the package rewrites it to its public name.
+    """
+    for name, module in sorted(sys.modules.items()):
+        if not name.startswith("tokportal_async._") or name.count(".") != 1:
+            continue
+        if getattr(module, cls.__name__, None) is cls:
+            found = Module(name.rpartition(".")[2])
+            if any(isinstance(n, ast.ClassDef) and n.name == cls.__name__ for n in found.tree.body):
+                return found
+    return None
+
+
+def _methods(cls: type) -> list[tuple[Function, Module]]:
+    """The methods of ``cls`` and of the package's classes it inherits from.
+
+    A resource may be split in parts (``AsyncAccounts`` inherits ``AccountCare``). Each
+    method comes with the module whose imports its annotations use; the most basic
+    class's first.
+    """
+    methods: list[tuple[Function, Module]] = []
+    for base in reversed(cls.__mro__):
+        module = _defining_module(base)
+        if module is None:
+            continue
+        node = module.class_node(base.__name__)
+        methods += [
+            (n, module) for n in node.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+        ]
+    return methods
+
+
 def emit_class(w: Writer, module: Module, class_name: str) -> str:
     """The facade twin of one async class."""
     node, cls = module.class_node(class_name), getattr(module.module, class_name)
@@ -274,16 +310,17 @@ def emit_class(w: Writer, module: Module, class_name: str) -> str:
             f"\n    def __init__(self, async_resource: {class_name}, runner: PortalRunner)"
             " -> None:\n        self._async = async_resource\n        self._runner = runner\n"
         )
-    functions = [n for n in node.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
-    public = [f for f in functions if (f.name == "__init__" and is_client) or f.name[0] != "_"]
-    last = {f.name: f for f in public}  # the implementation: after its @overload stubs
-    for function in public:
+    public = [
+        (f, m) for f, m in _methods(cls) if (f.name == "__init__" and is_client) or f.name[0] != "_"
+    ]
+    last = {f.name: f for f, _ in public}  # the implementation: after its @overload stubs
+    for function, defined_in in public:
         if function.name == "aclose":
             continue  # the SyncClient base closes
         if function is not last[function.name]:
-            out += emit_overload(w, function, module)
+            out += emit_overload(w, function, defined_in)
         else:
-            out += "\n" + emit_member(w, cls, function, module)
+            out += "\n" + emit_member(w, cls, function, defined_in)
     return out
 
 

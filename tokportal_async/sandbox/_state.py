@@ -17,10 +17,12 @@ import random
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import attrs
 
+from ._care_state import CareState
 from ._data import generate_accounts, generate_ban, generate_bundles, sandbox_key
 from ._faults import Fault, FaultPlan
 from ._limits import TokenBuckets
@@ -130,6 +132,8 @@ class SandboxState:
         self._bundles: dict[str, list[dict[str, Any]]] = {}
         self._codes: dict[str, _CodeState] = {}
         self._bans: list[dict[str, Any]] = []
+        #: Coverage, edit requests, warming, analytics, the ledger and stored answers.
+        self.care = CareState(seed, now=lambda: datetime.now(UTC))
         self.add_accounts(accounts)
         foreign = self._generate(FOREIGN_ACCOUNTS)
         for account in foreign:
@@ -212,6 +216,18 @@ class SandboxState:
             if account_id not in self._by_id:
                 raise KeyError(account_id)
             self.acknowledged.add(account_id)
+
+    def debit(self, amount: int, kind: str, description: str, breakdown: Any = None) -> None:
+        """Take ``amount`` credits (the caller checked there are enough), in the ledger."""
+        self.credits -= amount
+        self.credits_charged += amount
+        if amount:
+            self.care.record(-amount, self.credits, kind, description, breakdown)
+
+    def restore_credits(self, amount: int, description: str = "Credits restored") -> None:
+        """Give ``amount`` credits back (a refund), in the ledger."""
+        self.credits += amount
+        self.care.record(amount, self.credits, "restore", description)
 
     def policy_terms(self, account_id: str) -> dict[str, Any]:
         """The terms a 428 quotes for an account: version, expected cost, consequences."""
