@@ -29,6 +29,7 @@ def target(client: Any, method: str) -> Any:
 
 class Driver(Protocol):
     kind: str
+    client: Any  # the AsyncTokPortal or TokPortal driven
 
     def call(self, method: str, *args: Any, **kwargs: Any) -> Any: ...
 

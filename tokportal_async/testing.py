@@ -110,6 +110,30 @@ class SandboxFixture:
 
         return TokPortal(self.api_key, base_url=self.base_url)
 
+    def set_coverage(self, account_id: str, status: str, *, price: int | None = None) -> None:
+        """Stage the account's TokPortal Coverage as ``status`` (``"lapsed"`` ...).
+
+        A lapsed or cancelled coverage is quoted for reactivation (at ``price`` credits if
+        given); without active coverage, rewarms and edit requests are refused with
+        ``MANAGED_ACCOUNT_TASK_BLOCKED``.
+        """
+        self._sandbox.state.care.set_coverage(account_id, status, price=price)
+
+    def fail_after_acting(self, fault: str = "500", *, times: int = 1) -> None:
+        """The next ``times`` writes take effect, then their answer is lost.
+
+        ``fault`` is how: ``"500"``, ``"502"``, ``"503"`` (an error status), ``"drop"``
+        (the connection closes) or ``"stall"`` (no answer until the client gives up).
+        What a client must survive to charge at most once::
+
+            tokportal_sandbox.fail_after_acting("drop")
+            done = tokportal_sandbox.client.accounts.rewarm(account_id, terms)
+            assert done.charge.replayed  # the retry got the first answer back
+        """
+        from .sandbox import Fault
+
+        self._sandbox.state.care.after_effect_faults.extend([Fault(fault)] * times)
+
     def acknowledge(self, *account_ids: str) -> None:
         """Stage the policy as accepted for these accounts, as the live API records it.
 
