@@ -21,33 +21,17 @@ import pytest
 from tokportal_async._install import hint_for
 from tokportal_async.sandbox import Sandbox, SandboxState, serve_in_thread
 
+from .cli_run import against, cli
 from .scripted import refused_base_url, silent_server
 
 #: The data `--sandbox` serves: the default seed, the default 250 accounts.
 DEFAULT_DATA = SandboxState()
 
 
-def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("TOKPORTAL_")}
-    clean.update(env or {})
-    return subprocess.run(  # noqa: S603 - our own module, our own interpreter
-        [sys.executable, "-W", "error", "-m", "tokportal_async", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env=clean,
-    )
-
-
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
     with serve_in_thread(accounts=30) as running:
         yield running
-
-
-def against(sandbox: Sandbox) -> list[str]:
-    return ["--api-key", sandbox.api_key, "--base-url", sandbox.base_url]
 
 
 def test_list_prints_json_and_nothing_else() -> None:

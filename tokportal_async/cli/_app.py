@@ -1,5 +1,8 @@
 """The commands: ``accounts list|get|reveal|bundles|code|export``, ``bans list``, ``sandbox``.
 
+The commands with effects (coverage, edit requests, rewarm, analytics, credits) are
+added to the same groups by :mod:`._care`.
+
 Each command is a coroutine run against one ``AsyncTokPortal``: the real API by default,
 or a sandbox started in this process with ``--sandbox``. Results go to stdout in the
 chosen format and nothing else does; progress, notes and errors go to stderr.

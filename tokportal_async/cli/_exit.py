@@ -12,6 +12,7 @@ from .._errors import (
     PermissionDeniedError,
     PolicyAcceptanceRequiredError,
     PolicyChangedError,
+    PricingChangedError,
     RateLimitError,
     ServerError,
     TokPortalError,
@@ -36,6 +37,9 @@ UNAVAILABLE: Final = 6
 POLICY: Final = 7
 #: Too few credits for the call (402 ``INSUFFICIENT_CREDITS``); nothing was charged.
 CREDITS: Final = 8
+#: The price of a paid call changed since it was quoted (409); nothing was charged: fetch
+#: the new price and run the command again.
+PRICE_CHANGED: Final = 9
 #: Interrupted with Ctrl+C (SIGINT), as shells report a command that SIGINT ended.
 INTERRUPTED: Final = 130
 
@@ -46,6 +50,8 @@ def exit_code_for(error: TokPortalError) -> int:
         return POLICY
     if isinstance(error, InsufficientCreditsError):
         return CREDITS
+    if isinstance(error, PricingChangedError):
+        return PRICE_CHANGED
     if isinstance(error, AuthenticationError | PermissionDeniedError):
         return AUTH
     if isinstance(error, NotFoundError):
