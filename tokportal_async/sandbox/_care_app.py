@@ -31,7 +31,7 @@ from ._http import (
     paginate,
     state_of,
 )
-from ._state import SandboxState
+from ._state import REVEAL_CREDIT_COST, SandboxState
 
 __all__ = ["add_care_routes"]
 
@@ -395,6 +395,20 @@ async def credit_balance(request: web.Request) -> web.Response:
     )
 
 
+async def credit_costs(request: web.Request) -> web.Response:
+    """``GET /credit-costs``: what each paid operation costs."""
+    live_only(state_of(request))
+    return web.json_response(
+        {
+            "data": {
+                "edit_request": EDIT_REQUEST_PRICE,
+                "rewarm_per_term": REWARM_PRICE_PER_TERM,
+                "credential_reveal": REVEAL_CREDIT_COST,
+            }
+        }
+    )
+
+
 def _day_param(request: web.Request, name: str) -> str | None:
     raw = request.query.get(name)
     if raw is None:
@@ -440,3 +454,4 @@ def add_care_routes(app: web.Application) -> None:
     app.router.add_patch(f"{account}/commenting-profile", keyed(commenting_profile))
     app.router.add_get(f"{API_PREFIX}/credits/balance", credit_balance)
     app.router.add_get(f"{API_PREFIX}/credits/history", credit_history)
+    app.router.add_get(f"{API_PREFIX}/credit-costs", credit_costs)
