@@ -183,3 +183,13 @@ def test_yes_skips_the_question_on_a_terminal(sandbox: Sandbox) -> None:
     assert code == 0, err
     assert "?" not in err
     assert sandbox.state.care.coverage[account_id]["status"] == "cancelled"
+
+
+def test_stage_coverage_sets_the_scene_of_a_running_sandbox(sandbox: Sandbox) -> None:
+    account_id = managed_account(sandbox)
+    staged = cli(*against(sandbox), "stage", "coverage", account_id, "lapsed", "--price", "33")
+    assert staged.returncode == 0, staged.stderr
+    shown = cli(*against(sandbox), "accounts", "coverage", account_id, "--format", "json")
+    assert json.loads(shown.stdout)["reactivation_quote"]["credits"] == 33
+    bad = cli(*against(sandbox), "stage", "coverage", account_id, "paused")
+    assert bad.returncode == 2

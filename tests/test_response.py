@@ -19,12 +19,14 @@ from tokportal_async import (
     Bundle,
     BundleStatus,
     ConflictError,
+    EditRequest,
     InsufficientCreditsError,
     NotFoundError,
     PermissionDeniedError,
     PolicyAcceptanceRequiredError,
     PolicyChangedError,
     PolicyTerms,
+    PricingChangedError,
     RateLimitError,
     ServerError,
     TokPortalError,
@@ -33,6 +35,7 @@ from tokportal_async._raw import RawResponse
 from tokportal_async._response import (
     decode_data,
     decode_page,
+    decode_paid,
     error_for,
     parse_retry_after,
 )
@@ -405,3 +408,66 @@ def test_error_answer_to_decode_raises_the_typed_error() -> None:
     with pytest.raises(NotFoundError) as caught:
         decode_data(raw(404, envelope("SAVED_ACCOUNT_NOT_FOUND")), AccountDetail)
     assert caught.value.request_id == REQUEST_ID
+
+
+# -- paid writes ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["BUNDLE_PRICING_CHANGED", "MANAGED_SUBSCRIPTION_QUOTE_CHANGED", "STALE_QUOTE", "PRICE_MOVED"],
+)
+def test_a_changed_price_is_a_pricing_change_carrying_the_new_terms(code: str) -> None:
+    error = error_for(raw(409, envelope(code, quote={"credits": 55, "lock_version": 4})))
+    assert isinstance(error, PricingChangedError)
+    assert isinstance(error, ConflictError)
+    assert error.quote == {"credits": 55, "lock_version": 4}
+    assert error.request_id == REQUEST_ID
+
+
+def test_a_changed_reveal_quote_stays_a_policy_change() -> None:
+    error = error_for(raw(409, envelope("CREDENTIAL_REVEAL_QUOTE_CHANGED", policy_version="v2")))
+    assert isinstance(error, PolicyChangedError)
+    assert not isinstance(error, PricingChangedError)
+
+
+def test_an_other_conflict_is_a_plain_conflict() -> None:
+    error = error_for(raw(409, envelope("ACCOUNT_INVALID_STATUS")))
+    assert type(error) is ConflictError
+
+
+def test_a_paid_answer_gives_data_and_charge_with_the_replay_flag() -> None:
+    body = {"data": {"edit_request_id": "er_1"}, "credits_charged": 8, "credits_remaining": 92}
+    paid = decode_paid(
+        raw(201, body, Idempotent_Replayed="true"),
+        EditRequest,
+        idempotency_key="k1",
+        dry_run=False,
+    )
+    assert paid.data.edit_request_id == "er_1"
+    assert (paid.charge.credits_charged, paid.charge.credits_remaining) == (8, 92)
+    assert (paid.charge.replayed, paid.charge.idempotency_key) == (True, "k1")
+
+
+def test_a_preview_that_does_not_say_so_but_charged_nothing_is_a_preview() -> None:
+    body = {"data": None, "credits_charged": 0, "credits_would_charge": 8}
+    paid = decode_paid(raw(200, body), EditRequest, idempotency_key="k", dry_run=True)
+    assert (paid.charge.dry_run, paid.charge.credits_would_charge, paid.data) == (True, 8, None)
+
+
+def test_a_paid_answer_with_a_charge_of_the_wrong_type_is_refused() -> None:
+    body = {"data": {"edit_request_id": "er_1"}, "credits_charged": "8"}
+    with pytest.raises(APIResponseValidationError, match="charge") as caught:
+        decode_paid(raw(200, body), EditRequest, idempotency_key="k", dry_run=False)
+    assert caught.value.errors == (
+        "invalid value for type, expected int | None @ $.credits_charged",
+    )
+
+
+def test_a_paid_answer_about_another_account_is_refused() -> None:
+    body = {"data": {"edit_request_id": "er_1", "account_id": "other"}, "credits_charged": 8}
+    with pytest.raises(APIResponseValidationError, match="another"):
+        decode_paid(
+            raw(201, body), EditRequest, idempotency_key="k", dry_run=False,
+            identity=("account_id", "mine"),
+        )  # fmt: skip

@@ -72,9 +72,9 @@ _ERROR_BY_CODE: dict[str, type[APIError]] = {
     "INSUFFICIENT_CREDITS": InsufficientCreditsError,
     "BUNDLE_PRICING_CHANGED": PricingChangedError,
 }
-#: Code endings that mean "the price moved since the quote" on any paid write (a stale
-#: coverage quote has no documented code of its own).
-_PRICING_CHANGED_ENDINGS = ("_QUOTE_CHANGED", "_PRICING_CHANGED", "_QUOTE_STALE")
+#: Words of a 409's code that mean "the price moved since the quote" on a paid write (a
+#: stale coverage quote has no documented code of its own).
+_PRICING_WORDS = ("QUOTE", "PRICING", "PRICE")
 
 
 def _answered(response: RawResponse) -> dict[str, Any]:
@@ -225,8 +225,8 @@ def decode_paid(
     """A paid write's answer: ``data`` as ``model`` and the charge beside it.
 
     A dry run's ``data`` is a preview, kept as sent. A dry run answered as a real call
-    (no ``dry_run: true``, credits charged) is an error, not a preview: something on the
-    way (a proxy, a gateway) dropped the dry-run header, and the call ran for real.
+    (credits charged, and no ``dry_run: true``) is an error, not a preview: something on
+    the way (a proxy, a gateway) dropped the dry-run header, and the call ran for real.
     """
     payload = _envelope(response) if dry_run else _envelope(response, "data")
     sent = {name: payload[name] for name in _CHARGE_FIELDS if name in payload}
@@ -239,7 +239,7 @@ def decode_paid(
             data = _identified(response, data, model, *identity)
         decoded = _structure(data, model, response, path="$.data", name=model.__name__)
         return PaidResult(data=decoded, charge=charge)
-    if not charge.dry_run:
+    if not charge.dry_run and (charge.credits_charged or 0) > 0:
         raise APIResponseValidationError(
             "Asked for a dry run, but TokPortal answered as for a real call "
             f"(credits_charged={charge.credits_charged}): the X-TokPortal-Dry-Run header "
@@ -248,7 +248,8 @@ def decode_paid(
             **_answered(response),
             errors=("expected true @ $.dry_run",),
         )
-    return PaidResult(data=payload.get("data"), charge=charge)
+    # Asked for a preview and charged nothing: a preview, whether or not it says so.
+    return PaidResult(data=payload.get("data"), charge=attrs.evolve(charge, dry_run=True))
 
 
 def decode_secret_data(
@@ -385,7 +386,7 @@ def error_for(response: RawResponse) -> APIError:
     if response.retry_note:
         message = f"{message}; {response.retry_note}"
     cls = _ERROR_BY_CODE.get(code or "")
-    if cls is None and response.status == 409 and (code or "").endswith(_PRICING_CHANGED_ENDINGS):
+    if cls is None and response.status == 409 and any(w in (code or "") for w in _PRICING_WORDS):
         cls = PricingChangedError
     cls = cls or _ERROR_BY_STATUS.get(response.status)
     if cls is None:

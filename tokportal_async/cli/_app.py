@@ -636,6 +636,25 @@ def stage_code(settings: Settings, account_id: str, delay: float) -> None:
     settings.execute(work)
 
 
+@stage.command("coverage")
+@click.argument("account_id")
+@click.argument("status", type=click.Choice(["active", "lapsed", "cancelled", "ended"]))
+@click.option("--price", type=click.IntRange(min=0), help="What reactivating is quoted at.")
+@click.pass_obj
+def stage_coverage(settings: Settings, account_id: str, status: str, price: int | None) -> None:
+    """Set an account's coverage, as a missed renewal or a cancellation would."""
+
+    async def work(tp: AsyncTokPortal) -> None:
+        segment = path_segment("account_id", account_id)
+        await tp.request(
+            "POST", f"/_sandbox/accounts/{segment}/coverage",
+            params={"status": status, "price": price},
+        )  # fmt: skip
+        click.echo(f"coverage of {printable(account_id)} is now {status}")
+
+    settings.execute(work)
+
+
 class _SandboxCommand(click.Command):
     """``tokportal-async sandbox``: one option per :class:`SandboxOptions` field.
 

@@ -3,16 +3,20 @@
 It serves the Accounts endpoints over HTTP from generated, deterministic data, with the
 documented errors, pagination and request ids. The ``live`` profile (the default) plays
 TokPortal's API as it is now: credentials and codes behind the two-step policy, credits,
-bans and the version headers; the ``seed`` profile plays its original Accounts page.
+bans, coverage, edit requests, rewarms, analytics, keyed writes replayed under their
+``Idempotency-Key``, dry runs, and the version headers; the ``seed`` profile plays its
+original Accounts page.
 Start it with ``python -m tokportal_async.sandbox`` or
 in-process with ``async with Sandbox() as sandbox``, or from a background thread for
 synchronous code with ``with serve_in_thread() as sandbox``.
 
-Two sandbox-only endpoints stage a scene from outside the process (``tokportal-async stage``
-uses them): ``POST /api/ext/_sandbox/accounts/{id}/verification-code/trigger`` (query
-``delay_seconds``) sends a verification code to an account's inbox, as requesting a login
-code on TikTok would, and ``POST /api/ext/_sandbox/accounts/{id}/acknowledge`` records the
-account owner's acceptance of the policy, as an earlier accepted call would.
+Three sandbox-only endpoints stage a scene from outside the process (``tokportal-async
+stage`` uses them): ``POST /api/ext/_sandbox/accounts/{id}/verification-code/trigger``
+(query ``delay_seconds``) sends a verification code to an account's inbox, as requesting a
+login code on TikTok would; ``POST /api/ext/_sandbox/accounts/{id}/acknowledge`` records
+the account owner's acceptance of the policy, as an earlier accepted call would; and
+``POST /api/ext/_sandbox/accounts/{id}/coverage`` (query ``status``, ``price``) sets the
+account's coverage.
 """
 
 from ._app import API_PREFIX, create_app

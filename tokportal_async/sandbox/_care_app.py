@@ -436,6 +436,24 @@ async def credit_history(request: web.Request) -> web.Response:
     return paginate(request, rows, dict)
 
 
+async def stage_coverage(request: web.Request) -> web.Response:
+    """Sandbox only: set an account's coverage ``status`` (``?price=`` for its quote)."""
+    account = owned_account(request)
+    status = request.query.get("status", "")
+    if status not in ("active", "lapsed", "cancelled", "ended"):
+        raise Refusal(
+            400, "VALIDATION_ERROR", "status must be one of: active, cancelled, ended, lapsed.",
+            {"field": "status", "value": status},
+        )  # fmt: skip
+    raw_price = request.query.get("price")
+    price = int(raw_price) if raw_price and raw_price.isdigit() else None
+    if raw_price is not None and price is None:
+        raise Refusal(400, "VALIDATION_ERROR", "price must be a whole number of credits.")
+    care = state_of(request).care
+    care.set_coverage(account["id"], status, price=price)
+    return web.json_response({"data": care.coverage_answer(account["id"])})
+
+
 def add_care_routes(app: web.Application) -> None:
     """Serve the operations with effects and the credits on ``app``."""
     account = f"{API_PREFIX}/accounts/{{account_id}}"
@@ -455,3 +473,4 @@ def add_care_routes(app: web.Application) -> None:
     app.router.add_get(f"{API_PREFIX}/credits/balance", credit_balance)
     app.router.add_get(f"{API_PREFIX}/credits/history", credit_history)
     app.router.add_get(f"{API_PREFIX}/credit-costs", credit_costs)
+    app.router.add_post(f"{API_PREFIX}/_sandbox/accounts/{{account_id}}/coverage", stage_coverage)
