@@ -315,11 +315,11 @@ async def test_a_seed_detail_that_fails_decoding_leaves_no_password_in_any_frame
 async def test_an_operation_the_sandbox_does_not_play_says_so() -> None:
     async with Sandbox(accounts=1) as sandbox, client_for(sandbox) as tp:
         with pytest.raises(NotFoundError) as caught:
-            await tp.request("GET", "/webhooks/event-types")
+            await tp.request("GET", "/bundles/b_1/videos")
     assert caught.value.code == "SANDBOX_ENDPOINT_NOT_SERVED"
-    assert "sandbox does not serve GET /webhooks/event-types" in str(caught.value)
+    assert "sandbox does not serve GET /bundles/b_1/videos" in str(caught.value)
     assert "check base_url" not in str(caught.value)
-    assert (caught.value.method, caught.value.path) == ("GET", "/webhooks/event-types")
+    assert (caught.value.method, caught.value.path) == ("GET", "/bundles/b_1/videos")
 
 
 # -- get(id) returns that id ----------------------------------------------------------------------

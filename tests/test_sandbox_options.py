@@ -33,6 +33,9 @@ CHANGED: dict[str, Any] = {
     "stall_seconds": 0.5,
     "rate_limit": 10,
     "rate_window": 2.0,
+    "webhook_retry_delay": 0.5,
+    "webhook_max_attempts": 2,
+    "webhook_timeout": 3.0,
     "host": "127.0.0.2",
     "port": 1234,
 }

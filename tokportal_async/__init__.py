@@ -77,6 +77,8 @@ if TYPE_CHECKING:
         BundleFilters,
         CreditHistoryFilters,
         VideoAnalyticsFilters,
+        WebhookDeliveryFilters,
+        WebhookEndpointFilters,
     )
     from ._models import (
         Account,
@@ -107,7 +109,10 @@ if TYPE_CHECKING:
         Accounts,
         Credits,
         TokPortal,
+        Webhooks,
     )
+    from ._webhook_endpoints import AsyncWebhooks
+    from ._webhook_models import WebhookDelivery, WebhookEndpoint, WebhookEventDescription
 
 #: Where each public name lives: its module is imported the first time the name is used.
 _LOCATIONS: dict[str, str] = {
@@ -179,6 +184,13 @@ _LOCATIONS: dict[str, str] = {
     "VideoAnalyticsFilters": "._filters",
     "PricingChangedError": "._errors",
     "Credits": "._sync_client",
+    "AsyncWebhooks": "._webhook_endpoints",
+    "WebhookDelivery": "._webhook_models",
+    "WebhookEndpoint": "._webhook_models",
+    "WebhookEventDescription": "._webhook_models",
+    "WebhookDeliveryFilters": "._filters",
+    "WebhookEndpointFilters": "._filters",
+    "Webhooks": "._sync_client",
     "RateLimiter": "._rate_limit",
     "RedisRateLimiter": "._redis_rate_limit",
     "AccountBans": "._sync_client",
@@ -222,6 +234,7 @@ __all__ = [
     "AsyncAccounts",
     "AsyncCredits",
     "AsyncTokPortal",
+    "AsyncWebhooks",
     "AuthenticationError",
     "BadRequestError",
     "BanFilters",
@@ -274,5 +287,11 @@ __all__ = [
     "VideoSlotSummary",
     "WarmingSession",
     "WarmingSessionStatus",
+    "WebhookDelivery",
+    "WebhookDeliveryFilters",
+    "WebhookEndpoint",
+    "WebhookEndpointFilters",
+    "WebhookEventDescription",
+    "Webhooks",
     "__version__",
 ]

@@ -38,6 +38,7 @@ from ._settings import resolve_api_key, resolve_base_url
 from ._text import printable
 from ._transport import Transport, timeout_of
 from ._validation import check_positive_seconds, check_retries, request_method, request_path
+from ._webhook_endpoints import AsyncWebhooks
 
 if TYPE_CHECKING:  # aiohttp is the transport's: here it only types two arguments
     import aiohttp
@@ -189,6 +190,11 @@ class AsyncTokPortal:
     def credits(self) -> AsyncCredits:
         """Your credit balance and its history."""
         return AsyncCredits(self._request)
+
+    @functools.cached_property
+    def webhooks(self) -> AsyncWebhooks:
+        """The endpoints TokPortal sends account events to, and their deliveries."""
+        return AsyncWebhooks(self._request)
 
     async def __aenter__(self) -> Self:
         self._transport.open()

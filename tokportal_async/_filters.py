@@ -20,6 +20,8 @@ __all__ = [
     "BundleFilters",
     "CreditHistoryFilters",
     "VideoAnalyticsFilters",
+    "WebhookDeliveryFilters",
+    "WebhookEndpointFilters",
 ]
 
 
@@ -83,6 +85,28 @@ class CreditHistoryFilters(TypedDict, total=False):
 
     date_from: date | datetime | None
     date_to: date | datetime | None
+
+
+class WebhookEndpointFilters(TypedDict, total=False):
+    """Filters of ``tp.webhooks.list`` and its iterators.
+
+    ``enabled``: only enabled (``True``) or disabled (``False``) endpoints. ``event``:
+    only endpoints subscribed to this event type.
+    """
+
+    enabled: bool | None
+    event: str | None
+
+
+class WebhookDeliveryFilters(TypedDict, total=False):
+    """Filters of ``tp.webhooks.deliveries`` and its iterators.
+
+    ``event_type``: only deliveries of this event type. ``success``: only successful
+    (``True``) or failed (``False``) attempts.
+    """
+
+    event_type: str | None
+    success: bool | None
 
 
 show_as_public(globals())

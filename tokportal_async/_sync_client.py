@@ -48,6 +48,8 @@ from ._filters import (
     BundleFilters,
     CreditHistoryFilters,
     VideoAnalyticsFilters,
+    WebhookDeliveryFilters,
+    WebhookEndpointFilters,
 )
 from ._models import (
     Account,
@@ -64,8 +66,10 @@ from ._models import (
 from ._public import show_as_public
 from ._rate_limit import RateLimiter
 from ._sync_runtime import PortalRunner, SyncClient
+from ._webhook_endpoints import AsyncWebhooks
+from ._webhook_models import WebhookDelivery, WebhookEndpoint, WebhookEventDescription
 
-__all__ = ["AccountBans", "Accounts", "Credits", "TokPortal"]
+__all__ = ["AccountBans", "Accounts", "Credits", "TokPortal", "Webhooks"]
 
 
 class Accounts:
@@ -982,6 +986,186 @@ class Credits:
         )
 
 
+class Webhooks:
+    """The endpoints TokPortal sends events to: create, list, update, delete, test.
+
+    Reached as ``tp.webhooks`` on an :class:`~tokportal_async.TokPortal`.
+
+    Example::
+
+        endpoint = tp.webhooks.create(
+            "https://example.com/tokportal/events", ["account.banned", "account.revealed"]
+        )
+        save_secret(endpoint.signing_secret)  # returned once: verifies every event
+    """
+
+    def __init__(self, async_resource: AsyncWebhooks, runner: PortalRunner) -> None:
+        self._async = async_resource
+        self._runner = runner
+
+    def create(
+        self,
+        url: str,
+        events: Iterable[str],
+        *,
+        description: str | None = None,
+        enabled: bool = True,
+    ) -> WebhookEndpoint:
+        """Register ``url`` for ``events``. The answer holds the ``signing_secret``, once.
+
+        Sent without an ``Idempotency-Key`` (TokPortal refuses one here) and not sent again
+        once it may have reached TokPortal: after an uncertain failure, :meth:`list` the
+        endpoints before creating another.
+        """
+        return self._runner.call(
+            self._async.create(url, events, description=description, enabled=enabled)
+        )
+
+    def list(
+        self,
+        *,
+        page: int | None = None,
+        per_page: int | None = None,
+        **filters: Unpack[WebhookEndpointFilters],
+    ) -> Page[WebhookEndpoint]:
+        """One page of your webhook endpoints.
+
+        Args:
+            page: 1-based page number.
+            per_page: 1 to 100.
+            **filters: ``enabled`` and ``event`` (only endpoints subscribed to it); see
+                :class:`~tokportal_async.WebhookEndpointFilters`.
+        """
+        return self._runner.call(self._async.list(page=page, per_page=per_page, **filters))
+
+    def pages(
+        self,
+        *,
+        per_page: int = DEFAULT_ITER_PER_PAGE,
+        concurrency: int = 1,
+        **filters: Unpack[WebhookEndpointFilters],
+    ) -> Iterator[Page[WebhookEndpoint]]:
+        """Every page of webhook endpoints, fetched lazily."""
+        return self._runner.iterate(
+            self._async.pages(per_page=per_page, concurrency=concurrency, **filters)
+        )
+
+    def iter(
+        self,
+        *,
+        per_page: int = DEFAULT_ITER_PER_PAGE,
+        concurrency: int = 1,
+        **filters: Unpack[WebhookEndpointFilters],
+    ) -> Iterator[WebhookEndpoint]:
+        """Every webhook endpoint, page after page."""
+        return self._runner.iterate_flat(
+            self._async.pages(per_page=per_page, concurrency=concurrency, **filters)
+        )
+
+    def get(self, endpoint_id: str) -> WebhookEndpoint:
+        """One webhook endpoint (its ``signing_secret`` is not shown again)."""
+        return self._runner.call(self._async.get(endpoint_id))
+
+    def update(
+        self,
+        endpoint_id: str,
+        *,
+        url: str | None = None,
+        events: Iterable[str] | None = None,
+        description: str | None = None,
+        enabled: bool | None = None,
+        idempotency_key: str | None = None,
+    ) -> WebhookEndpoint:
+        """Change an endpoint: only what is given is sent."""
+        return self._runner.call(
+            self._async.update(
+                endpoint_id,
+                url=url,
+                events=events,
+                description=description,
+                enabled=enabled,
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    def delete(self, endpoint_id: str, *, idempotency_key: str | None = None) -> None:
+        """Delete an endpoint: TokPortal stops sending it events."""
+        return self._runner.call(self._async.delete(endpoint_id, idempotency_key=idempotency_key))
+
+    def deliveries(
+        self,
+        endpoint_id: str,
+        *,
+        page: int | None = None,
+        per_page: int | None = None,
+        **filters: Unpack[WebhookDeliveryFilters],
+    ) -> Page[WebhookDelivery]:
+        """One page of an endpoint's delivery attempts, newest first.
+
+        Args:
+            endpoint_id: the endpoint's id.
+            page: 1-based page number.
+            per_page: 1 to 100.
+            **filters: ``event_type`` and ``success``; see
+                :class:`~tokportal_async.WebhookDeliveryFilters`.
+        """
+        return self._runner.call(
+            self._async.deliveries(endpoint_id, page=page, per_page=per_page, **filters)
+        )
+
+    def delivery_pages(
+        self,
+        endpoint_id: str,
+        *,
+        per_page: int = DEFAULT_ITER_PER_PAGE,
+        concurrency: int = 1,
+        **filters: Unpack[WebhookDeliveryFilters],
+    ) -> Iterator[Page[WebhookDelivery]]:
+        """Every page of an endpoint's deliveries, fetched lazily."""
+        return self._runner.iterate(
+            self._async.delivery_pages(
+                endpoint_id, per_page=per_page, concurrency=concurrency, **filters
+            )
+        )
+
+    def iter_deliveries(
+        self,
+        endpoint_id: str,
+        *,
+        per_page: int = DEFAULT_ITER_PER_PAGE,
+        concurrency: int = 1,
+        **filters: Unpack[WebhookDeliveryFilters],
+    ) -> Iterator[WebhookDelivery]:
+        """Every delivery attempt of an endpoint, page after page.
+
+        Example::
+
+            for failed in tp.webhooks.iter_deliveries(endpoint.id, success=False):
+                tp.webhooks.retry_delivery(endpoint.id, failed.id)
+        """
+        return self._runner.iterate_flat(
+            self._async.delivery_pages(
+                endpoint_id, per_page=per_page, concurrency=concurrency, **filters
+            )
+        )
+
+    def retry_delivery(
+        self, endpoint_id: str, delivery_id: str, *, idempotency_key: str | None = None
+    ) -> WebhookDelivery:
+        """Send a delivery's event again, now."""
+        return self._runner.call(
+            self._async.retry_delivery(endpoint_id, delivery_id, idempotency_key=idempotency_key)
+        )
+
+    def test(self, endpoint_id: str, *, idempotency_key: str | None = None) -> WebhookDelivery:
+        """Send a ``webhook.test`` event to an endpoint; the delivery that carries it."""
+        return self._runner.call(self._async.test(endpoint_id, idempotency_key=idempotency_key))
+
+    def event_types(self) -> builtins.list[WebhookEventDescription]:
+        """Every event type TokPortal sends, with what it means."""
+        return self._runner.call(self._async.event_types())
+
+
 class TokPortal(SyncClient[AsyncTokPortal]):
     """Blocking client for TokPortal's Accounts API.
 
@@ -1087,6 +1271,11 @@ class TokPortal(SyncClient[AsyncTokPortal]):
     def credits(self) -> Credits:
         """Your credit balance and its history."""
         return Credits(self._async.credits, self._runner)
+
+    @functools.cached_property
+    def webhooks(self) -> Webhooks:
+        """The endpoints TokPortal sends account events to, and their deliveries."""
+        return Webhooks(self._async.webhooks, self._runner)
 
     def request(
         self,

@@ -22,7 +22,7 @@ as keywords, under the same names and units as everywhere else (seconds for dura
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
@@ -30,12 +30,23 @@ import pytest
 if TYPE_CHECKING:
     from ._client import AsyncTokPortal
     from ._sync_client import TokPortal
+    from ._webhook_inbox import WebhookInbox
     from .sandbox import Sandbox, SandboxState
 
 # pytest loads this plugin in every project that installs the SDK, for every run: the
 # clients and the sandbox are imported only when a test asks for the fixture.
 
-__all__ = ["SandboxFixture", "fast_retries", "tokportal_sandbox"]
+__all__ = ["SandboxFixture", "WebhookInbox", "fast_retries", "tokportal_sandbox"]
+
+
+def __getattr__(name: str) -> Any:
+    # WebhookInbox loads the webhooks module: only for the tests that use it.
+    if name == "WebhookInbox":
+        from ._webhook_inbox import WebhookInbox
+
+        return WebhookInbox
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 MARKER = "tokportal_sandbox"
 
@@ -87,6 +98,7 @@ class SandboxFixture:
 
     def __init__(self, sandbox: Sandbox) -> None:
         self._sandbox = sandbox
+        self._inboxes: list[WebhookInbox] = []
 
     @property
     def base_url(self) -> str:
@@ -155,6 +167,25 @@ class SandboxFixture:
         """
         return self._sandbox.state.trigger_verification_code(account_id, delay=delay, code=code)
 
+    def webhook_inbox(self, events: Iterable[str] | None = None) -> WebhookInbox:
+        """A webhook receiver on 127.0.0.1, closed after the test.
+
+        With ``events``, it is registered with the sandbox for them (its signing secret
+        kept), ready to await what the test's actions send::
+
+            inbox = tokportal_sandbox.webhook_inbox(["account.banned"])
+            tokportal_sandbox.state.ban_account(account_id)
+            event = inbox.wait_for("account.banned")
+        """
+        from ._webhook_inbox import WebhookInbox
+
+        inbox = WebhookInbox()
+        inbox.start()
+        self._inboxes.append(inbox)
+        if events is not None:
+            inbox.register(self.client, events)
+        return inbox
+
     def client_kwargs(self) -> dict[str, Any]:
         """``api_key`` and ``base_url`` for a client of yours: ``TokPortal(**kwargs)``."""
         return self._sandbox.client_kwargs()
@@ -166,6 +197,8 @@ class SandboxFixture:
         return AsyncTokPortal(self.api_key, base_url=self.base_url, **options)
 
     def _close(self) -> None:
+        for inbox in self._inboxes:
+            inbox.close()
         if "client" in self.__dict__:
             self.client.close()
 

@@ -4,13 +4,12 @@ Run ``python tools/codegen.py`` after changing an async class and commit the res
 ``--check`` (in ``nox -s lint`` and a test) fails when the module is stale. A development
 tool: it is not part of the installed package.
 
-The async classes are the one source: each public member of ``AsyncAccounts``,
-``AsyncAccountBans``, ``AsyncCredits`` and ``AsyncTokPortal`` (with the methods they
-inherit from the package's own classes) gets a blocking twin with the same signature and
-docstring. Members are told apart by their runtime objects (a property, a cached
-resource, a coroutine or an async generator function) and their signatures are copied
-from the source as written. ``ruff`` sorts the imports and formats the result, so the
-file reads as one written by hand.
+The async classes are the one source: each public member of the classes in ``SOURCES``
+(with the methods they inherit from the package's own classes) gets a blocking twin with
+the same signature and docstring. Members are told apart by their runtime objects (a
+property, a cached resource, a coroutine or an async generator function) and their
+signatures are copied from the source as written. ``ruff`` sorts the imports and formats
+the result, so the file reads as one written by hand.
 """
 
 from __future__ import annotations
@@ -34,6 +33,7 @@ SOURCES = (
     ("_accounts", "AsyncAccounts"),
     ("_account_bans", "AsyncAccountBans"),
     ("_credits", "AsyncCredits"),
+    ("_webhook_endpoints", "AsyncWebhooks"),
     ("_client", "AsyncTokPortal"),
 )
 #: The client's parameter the facade does not offer: an aiohttp session belongs to one

@@ -40,6 +40,7 @@ from ._http import (
     unserved,
 )
 from ._state import RecordedRequest, SandboxState
+from ._webhook_app import add_webhook_routes
 
 __all__ = ["API_PREFIX", "STATE_KEY", "STOPPING_KEY", "create_app"]
 
@@ -277,8 +278,15 @@ async def verification_code(request: web.Request) -> web.Response:
 
 async def reveal_credentials(request: web.Request) -> web.Response:
     """``POST /accounts/:id/reveal-credentials`` (live): the passwords, behind the policy."""
-    live_only(state_of(request))
+    state = state_of(request)
+    live_only(state)
     account = await _sensitive_account(request)
+    state.webhooks.emit(
+        "account.revealed",
+        {"account_id": account["id"], "saved_account_id": account["id"],
+         "username": account["username"], "platform": account["platform"],
+         "management_ended": True},
+    )  # fmt: skip
     return web.json_response({"data": account["credentials"]})
 
 
@@ -374,4 +382,5 @@ def create_app(state: SandboxState) -> web.Application:
     )
     app.router.add_post(f"{API_PREFIX}/_sandbox/accounts/{{account_id}}/acknowledge", acknowledge)
     add_care_routes(app)
+    add_webhook_routes(app)
     return app

@@ -207,6 +207,7 @@ async def reactivate_coverage(request: web.Request) -> web.Response:
         coverage.update(status="active", current_period_start=timestamp(now))
         coverage["current_period_end"] = quote["current_period_end"]
         coverage["lock_version"] += 1
+        care.coverage_changed(account_id)
         return care.coverage_answer(account_id)
 
     return _paid(request, quote["credits"], "coverage_reactivation", act,
@@ -224,6 +225,7 @@ async def cancel_coverage(request: web.Request) -> web.Response:
     def act() -> dict[str, Any]:
         coverage["status"] = "cancelled"
         coverage["lock_version"] += 1
+        care.coverage_changed(account_id)
         return care.coverage_answer(account_id)
 
     return _free(request, act)
@@ -273,6 +275,7 @@ async def create_edit_request(request: web.Request) -> web.Response:
             "created_at": timestamp(datetime.now(UTC)),
         }
         care.edit_requests[account_id] = record
+        care.emit("account.edit_request.created", {"account_id": account_id, **record})
         return record
 
     return _paid(request, EDIT_REQUEST_PRICE, "edit_request", act,

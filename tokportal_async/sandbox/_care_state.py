@@ -55,9 +55,16 @@ class StoredAnswer:
 class CareState:
     """The sandbox's records of coverage, edit requests, warming, analytics and credits."""
 
-    def __init__(self, seed: int, now: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        seed: int,
+        now: Callable[[], datetime],
+        emit: Callable[[str, dict[str, Any]], object] = lambda kind, data: None,
+    ) -> None:
         self._rng = random.Random(f"care-{seed}")
         self._now = now
+        #: Tells the webhooks what changed (an event type and its data).
+        self.emit = emit
         self._ids = itertools.count(1)
         #: Coverage by account id: ``status``, period bounds, ``lock_version``, ``price``.
         self.coverage: dict[str, dict[str, Any]] = {}
@@ -105,6 +112,21 @@ class CareState:
         coverage["lock_version"] += 1
         if price is not None:
             coverage["price"] = price
+        self.coverage_changed(account_id)
+
+    def coverage_changed(self, account_id: str) -> None:
+        """Tell the webhooks the coverage's new status (``subscription.<status>``)."""
+        coverage = self.coverage_of(account_id)
+        kind = {"active": "reactivated"}.get(coverage["status"], coverage["status"])
+        self.emit(
+            f"subscription.{kind}",
+            {
+                "account_id": account_id,
+                "saved_account_id": account_id,
+                "status": coverage["status"],
+                "current_period_end": coverage["current_period_end"],
+            },
+        )
 
     def change_coverage_quote(self, account_id: str, *, price: int | None = None) -> None:
         """Make the account's current quote stale: a new version, at ``price`` if given."""
@@ -152,7 +174,19 @@ class CareState:
             "terms": [{"term": term, "verified": False, "proof_url": None} for term in terms],
         }
         self.warming.setdefault(account_id, []).append(session)
+        self.emit("warming.session_started", self._warming_data(session))
         return session
+
+    @staticmethod
+    def _warming_data(session: dict[str, Any], term: str | None = None) -> dict[str, Any]:
+        return {
+            "account_id": session["account_id"],
+            "session_id": session["id"],
+            "term": term,
+            "terms_verified": session["terms_verified"],
+            "terms_total": session["terms_total"],
+            "status": session["status"],
+        }
 
     def progress_warming(self, account_id: str, terms: int = TERMS_VERIFIED_PER_READ) -> None:
         """Verify up to ``terms`` more terms of each session in progress; complete it at the end."""
@@ -169,9 +203,11 @@ class CareState:
                     )
                     session["terms_verified"] += 1
                     terms -= 1
+                    self.emit("warming.term_verified", self._warming_data(session, report["term"]))
             if session["terms_verified"] == session["terms_total"]:
                 session["status"] = "completed"
                 session["completed_at"] = timestamp(self._now())
+                self.emit("warming.session_completed", self._warming_data(session))
 
     # -- analytics --------------------------------------------------------------------------
 

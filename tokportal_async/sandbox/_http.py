@@ -158,7 +158,7 @@ def unserved(request: web.Request) -> Refusal:
     return Refusal(
         404,
         NOT_SERVED,
-        f"The sandbox does not serve {operation}: it plays TokPortal's accounts, bans, "
+        f"The sandbox does not serve {operation}: it plays TokPortal's accounts, bans, webhooks, "
         "credits and policy operations only. Try this call against TokPortal itself",
         {"method": request.method, "path": request.path.removeprefix(API_PREFIX)},
     )

@@ -174,6 +174,24 @@ class SandboxOptions:
         validator=_in_range(0, above=True),
         metadata=_help("seconds over which --rate-limit refills", metavar="SECONDS"),
     )
+    webhook_retry_delay: float = attrs.field(
+        default=1.0,
+        validator=_in_range(0, above=True),
+        metadata=_help(
+            "seconds before a failed webhook delivery is tried again (doubling each time)",
+            metavar="SECONDS",
+        ),
+    )
+    webhook_max_attempts: int = attrs.field(
+        default=5,
+        validator=_in_range(1),
+        metadata=_help("attempts to deliver one webhook event to one endpoint", metavar="N"),
+    )
+    webhook_timeout: float = attrs.field(
+        default=10.0,
+        validator=_in_range(0, above=True),
+        metadata=_help("seconds a webhook receiver has to answer", metavar="SECONDS"),
+    )
     host: str = attrs.field(default="127.0.0.1", metadata=_help("the address to listen on"))
     port: int = attrs.field(
         default=0, validator=_in_range(0, 65_535), metadata=_help("the port (0: a free one)")

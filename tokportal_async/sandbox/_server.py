@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 import time
 from collections.abc import Callable
@@ -70,6 +71,7 @@ class Sandbox:
     async def start(self) -> None:
         """Start listening; :attr:`base_url` is known from then on."""
         self._app = create_app(self.state)
+        self.state.webhooks.bind(asyncio.get_running_loop())
         # handler_cancellation: a client that gives up on a stalled request frees it.
         runner = web.AppRunner(self._app, access_log=None, handler_cancellation=True)
         await runner.setup()
@@ -86,6 +88,7 @@ class Sandbox:
         """Stop listening and close every connection."""
         if self._runner is not None and self._app is not None:
             self._app[STOPPING_KEY].set()
+            await self.state.webhooks.aclose()
             await self._runner.cleanup()
             self._runner = None
 

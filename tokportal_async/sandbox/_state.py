@@ -27,6 +27,7 @@ from ._data import generate_accounts, generate_ban, generate_bundles, sandbox_ke
 from ._faults import Fault, FaultPlan
 from ._limits import TokenBuckets
 from ._options import PROFILES, Profile, SandboxOptions
+from ._webhook_state import WebhookState
 
 __all__ = ["PROFILES", "Profile", "RecordedRequest", "SandboxState"]
 
@@ -132,8 +133,14 @@ class SandboxState:
         self._bundles: dict[str, list[dict[str, Any]]] = {}
         self._codes: dict[str, _CodeState] = {}
         self._bans: list[dict[str, Any]] = []
+        #: Registered webhook endpoints, emitted events and their delivery attempts.
+        self.webhooks = WebhookState(
+            retry_delay=options.webhook_retry_delay,
+            max_attempts=options.webhook_max_attempts,
+            timeout=options.webhook_timeout,
+        )
         #: Coverage, edit requests, warming, analytics, the ledger and stored answers.
-        self.care = CareState(seed, now=lambda: datetime.now(UTC))
+        self.care = CareState(seed, now=lambda: datetime.now(UTC), emit=self.webhooks.emit)
         self.add_accounts(accounts)
         foreign = self._generate(FOREIGN_ACCOUNTS)
         for account in foreign:
@@ -206,6 +213,19 @@ class SandboxState:
         ban = generate_ban(self.seed + len(self._bans), account, self.bundles(account_id))
         ban.update(fields)
         self._bans.append(ban)
+        self.webhooks.emit(
+            "account.banned",
+            {
+                "account_id": account_id,
+                "saved_account_id": account_id,
+                "ban_id": ban["id"],
+                "bundle_id": ban.get("bundle_id"),
+                "username": account["username"],
+                "platform": account["platform"],
+                "banned_at": ban.get("decided_at") or ban.get("updated_at"),
+                "status": ban.get("status"),
+            },
+        )
         return ban
 
     # -- the policy flow and credits ------------------------------------------------------
@@ -228,6 +248,10 @@ class SandboxState:
         """Give ``amount`` credits back (a refund), in the ledger."""
         self.credits += amount
         self.care.record(amount, self.credits, "restore", description)
+        self.webhooks.emit(
+            "credits.restored",
+            {"amount": amount, "total_credits": self.credits, "reason": description},
+        )
 
     def policy_terms(self, account_id: str) -> dict[str, Any]:
         """The terms a 428 quotes for an account: version, expected cost, consequences."""
@@ -253,6 +277,8 @@ class SandboxState:
             raise KeyError(account_id)
         code = code or f"{self._rng.randrange(1_000_000):06d}"
         self._codes[account_id] = _CodeState(code=code, arrives_at=self.clock() + delay)
+        # The event says a code came, never which: webhooks carry no secrets.
+        self.webhooks.emit("account.verification_code.received", {"account_id": account_id})
         return code
 
     def read_verification_code(self, account_id: str) -> tuple[str, str] | None:
