@@ -6,7 +6,8 @@ awaits runs on one event loop kept for the page, one that does not runs as plain
 (``asyncio.run(main())`` included). A page whose examples define tests is one test module,
 run by pytest in a fresh interpreter, as its reader would. The ``$`` lines of ``console``
 examples run in bash. Each page gets a fresh sandbox, reached through
-``TOKPORTAL_API_KEY`` and ``TOKPORTAL_BASE_URL``, with ``ACCOUNT_ID`` its first account.
+``TOKPORTAL_API_KEY`` and ``TOKPORTAL_BASE_URL``, with ``ACCOUNT_ID`` its first account
+(and ``TOKPORTAL_WEBHOOK_SECRET`` a made-up secret).
 
 ``bash`` blocks are what these tests cannot run: installing from a registry, or a server
 that serves until Ctrl+C. CI runs the README's install and test commands itself.
@@ -140,6 +141,7 @@ def test_the_examples_of_a_page_run_as_written(
     with serve_in_thread(accounts=30) as sandbox:
         monkeypatch.setenv("TOKPORTAL_API_KEY", sandbox.api_key)
         monkeypatch.setenv("TOKPORTAL_BASE_URL", sandbox.base_url)
+        monkeypatch.setenv("TOKPORTAL_WEBHOOK_SECRET", "whsec_docs_example")
         monkeypatch.chdir(tmp_path)
         env = {
             **os.environ,

@@ -24,7 +24,7 @@ NEEDED = frozenset({"aiohttp", "attrs", "cattrs", "anyio", "backoff", "multidict
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     try:
-        from . import _care  # noqa: F401 - registers the commands with effects
+        from . import _care, _webhooks  # noqa: F401 - they register their commands
         from ._app import run
     except ImportError as exc:
         missing = (exc.name or "").partition(".")[0]

@@ -655,6 +655,20 @@ def stage_coverage(settings: Settings, account_id: str, status: str, price: int 
     settings.execute(work)
 
 
+@stage.command("ban")
+@click.argument("account_id")
+@click.pass_obj
+def stage_ban(settings: Settings, account_id: str) -> None:
+    """Ban an account, as TikTok would (its ban record and account.banned event follow)."""
+
+    async def work(tp: AsyncTokPortal) -> None:
+        segment = path_segment("account_id", account_id)
+        await tp.request("POST", f"/_sandbox/accounts/{segment}/ban")
+        click.echo(f"{printable(account_id)} is now banned")
+
+    settings.execute(work)
+
+
 class _SandboxCommand(click.Command):
     """``tokportal-async sandbox``: one option per :class:`SandboxOptions` field.
 

@@ -364,6 +364,13 @@ async def acknowledge(request: web.Request) -> web.Response:
     return web.json_response({"data": {"account_id": account["id"], "acknowledged": True}})
 
 
+async def stage_ban(request: web.Request) -> web.Response:
+    """Sandbox only: ban an account now (its ban record, and ``account.banned``)."""
+    account = owned_account(request)
+    ban = state_of(request).ban_account(account["id"])
+    return web.json_response({"data": ban})
+
+
 def create_app(state: SandboxState) -> web.Application:
     """The sandbox as an aiohttp application over ``state``, rooted at ``/api/ext``."""
     app = web.Application(middlewares=[_api_middleware])
@@ -381,6 +388,7 @@ def create_app(state: SandboxState) -> web.Application:
         trigger_verification_code,
     )
     app.router.add_post(f"{API_PREFIX}/_sandbox/accounts/{{account_id}}/acknowledge", acknowledge)
+    app.router.add_post(f"{API_PREFIX}/_sandbox/accounts/{{account_id}}/ban", stage_ban)
     add_care_routes(app)
     add_webhook_routes(app)
     return app
