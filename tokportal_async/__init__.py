@@ -102,6 +102,7 @@ if TYPE_CHECKING:
         VerificationCode,
         VideoSlotSummary,
     )
+    from ._pacing import Pacer, Permit
     from ._rate_limit import RateLimiter
     from ._redis_rate_limit import RedisRateLimiter
     from ._sync_client import (
@@ -191,6 +192,8 @@ _LOCATIONS: dict[str, str] = {
     "WebhookDeliveryFilters": "._filters",
     "WebhookEndpointFilters": "._filters",
     "Webhooks": "._sync_client",
+    "Pacer": "._pacing",
+    "Permit": "._pacing",
     "RateLimiter": "._rate_limit",
     "RedisRateLimiter": "._redis_rate_limit",
     "AccountBans": "._sync_client",
@@ -263,10 +266,12 @@ __all__ = [
     "EditRequestStatus",
     "InsufficientCreditsError",
     "NotFoundError",
+    "Pacer",
     "Page",
     "Pagination",
     "PaidResult",
     "PermissionDeniedError",
+    "Permit",
     "Platform",
     "PolicyAcceptanceRequiredError",
     "PolicyChangedError",

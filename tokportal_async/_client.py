@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import logging
-import time
 import warnings
 from collections.abc import Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
+
+import anyio
+import attrs
 
 from ._account_bans import AsyncAccountBans
 from ._accounts import AsyncAccounts
@@ -28,9 +31,10 @@ from ._idempotency import idempotency_key as check_idempotency_key
 from ._idempotency import write_headers
 from ._json import dumps
 from ._models import RateLimit
+from ._pacing import Pacer, Permit
 from ._public import show_as_public
 from ._query import query
-from ._rate_limit import Grant, RateLimiter
+from ._rate_limit import RateLimiter
 from ._raw import RawResponse
 from ._response import error_for, rate_limit_of
 from ._retry import RetryMode, RetryPolicy, send_with_retries
@@ -51,6 +55,15 @@ logger = logging.getLogger("tokportal_async")
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: The ends of the paths TokPortal never replays (``reject-sensitive-response``).
 _SECRET_BEARING = ("/reveal-credentials", "/verification-code")
+
+
+def _check_pacer(rate_limiter: object) -> None:
+    if isinstance(rate_limiter, bool | Pacer):
+        return
+    raise ValueError(
+        "rate_limiter must be True, False, a RateLimiter or a Pacer (acquire, aclose), "
+        f"got {rate_limiter!r}"
+    )
 
 
 def _note_api_version(version: str) -> None:
@@ -88,7 +101,8 @@ class AsyncTokPortal:
             attempt (default 60).
         rate_limiter: pace requests to the key's budget (``True``, the default: 120 per
             minute until the server's ``X-RateLimit-*`` headers say otherwise), a tuned
-            :class:`RateLimiter`, or ``False`` to send requests as fast as they come.
+            :class:`RateLimiter`, a :class:`RedisRateLimiter` for a fleet, any
+            :class:`Pacer` of your own, or ``False`` to send requests as fast as they come.
         max_response_bytes: the most bytes of one answer to read, after decompression
             (default 16 MiB, a hundred times the largest real page); a larger body raises
             :class:`APIResponseValidationError` without being held in memory.
@@ -108,7 +122,7 @@ class AsyncTokPortal:
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         retry_deadline: float = DEFAULT_RETRY_DEADLINE,
-        rate_limiter: RateLimiter | bool = True,
+        rate_limiter: Pacer | bool = True,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         session: aiohttp.ClientSession | None = None,
     ) -> None:
@@ -122,10 +136,7 @@ class AsyncTokPortal:
             raise ValueError(
                 f"max_response_bytes must be a positive integer, got {max_response_bytes!r}"
             )
-        if not isinstance(rate_limiter, RateLimiter | bool):
-            raise ValueError(
-                f"rate_limiter must be True, False or a RateLimiter, got {rate_limiter!r}"
-            )
+        _check_pacer(rate_limiter)
         self._transport = Transport(
             api_key=resolve_api_key(api_key),
             base_url=resolve_base_url(base_url),
@@ -134,11 +145,12 @@ class AsyncTokPortal:
             session=session,
         )
         self._retry_policy = RetryPolicy(max_retries=max_retries, deadline=float(retry_deadline))
-        self._rate_limiter: RateLimiter | None = (
-            RateLimiter() if rate_limiter is True else rate_limiter or None
-        )
-        if self._rate_limiter is not None:
-            self._rate_limiter._bind(self._transport.api_key)
+        #: The transport's own timeout unless with_options gave this client another.
+        self._timeout: aiohttp.ClientTimeout | None = None
+        #: Whether aclose() closes the pool and the pacer: a with_options copy shares them.
+        self._owns_resources = True
+        self._rate_limiter: Pacer | None = None
+        self._use_pacer(rate_limiter)
         self._rate_limit: RateLimit | None = None
         self._api_version: str | None = None
 
@@ -168,8 +180,77 @@ class AsyncTokPortal:
 
     @property
     def rate_limiter(self) -> RateLimiter | None:
-        """The bucket that paces this client's requests, or ``None`` when switched off."""
+        """The built-in bucket that paces this client's requests, if one does.
+
+        A :class:`RateLimiter` or a :class:`RedisRateLimiter`; ``None`` when pacing is
+        switched off or done by a pacer of your own (see :attr:`pacer`).
+        """
+        pacer = self._rate_limiter
+        return pacer if isinstance(pacer, RateLimiter) else None
+
+    @property
+    def pacer(self) -> Pacer | None:
+        """Whatever paces this client's requests (see :class:`Pacer`), or ``None``."""
         return self._rate_limiter
+
+    def _use_pacer(self, rate_limiter: Pacer | bool) -> None:
+        pacer = RateLimiter() if rate_limiter is True else rate_limiter or None
+        if isinstance(pacer, RateLimiter):
+            pacer._bind(self._transport.api_key)  # a shared bucket is per key
+        self._rate_limiter = pacer
+
+    def with_options(
+        self,
+        *,
+        max_retries: int | None = None,
+        retry_deadline: float | None = None,
+        timeout: float | aiohttp.ClientTimeout | None = None,
+        connect_timeout: float | None = None,
+        rate_limiter: Pacer | bool | None = None,
+    ) -> Self:
+        """A client with other settings that shares this one's connection pool and pacing.
+
+        For one part of a program that needs other retries or timeouts (a batch job's
+        patience, a health check's haste) without a second pool or a second rate budget.
+        Only what is given changes. The copy is closed with this client: close the
+        original, not the copy.
+
+        Example::
+
+            patient = tp.with_options(max_retries=5, timeout=120)
+            detail = await patient.accounts.get(account_id)
+
+        Args:
+            max_retries: retries per request.
+            retry_deadline: seconds after the first attempt past which no retry starts.
+            timeout: seconds for a whole request, or an ``aiohttp.ClientTimeout``.
+            connect_timeout: seconds to open a connection (with ``timeout``: default 10).
+            rate_limiter: another pacer, ``True`` for a bucket of its own, ``False`` for
+                none; by default the same as this client's (one budget for both).
+        """
+        changes: dict[str, Any] = {}
+        if max_retries is not None:
+            changes["max_retries"] = check_retries(max_retries)
+        if retry_deadline is not None:
+            check_positive_seconds("retry_deadline", retry_deadline, allow_zero=True)
+            changes["deadline"] = float(retry_deadline)
+        if rate_limiter is not None:
+            _check_pacer(rate_limiter)
+        new_timeout = self._timeout
+        if timeout is not None or connect_timeout is not None:
+            new_timeout = timeout_of(
+                DEFAULT_TIMEOUT if timeout is None else timeout,
+                DEFAULT_CONNECT_TIMEOUT if connect_timeout is None else connect_timeout,
+            )
+        clone = copy.copy(self)
+        for resource in ("accounts", "account_bans", "credits", "webhooks"):
+            clone.__dict__.pop(resource, None)  # bound to the original's request method
+        clone._retry_policy = attrs.evolve(self._retry_policy, **changes)
+        clone._timeout = new_timeout
+        clone._owns_resources = False
+        if rate_limiter is not None:
+            clone._use_pacer(rate_limiter)
+        return clone
 
     @property
     def is_closed(self) -> bool:
@@ -209,7 +290,12 @@ class AsyncTokPortal:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the connection pool (only if the client created it). Safe to call twice."""
+        """Close the connection pool (only if the client created it). Safe to call twice.
+
+        A :meth:`with_options` copy closes nothing: the client it came from owns the pool.
+        """
+        if not self._owns_resources:
+            return
         await self._transport.aclose()
         if self._rate_limiter is not None:
             await self._rate_limiter.aclose()
@@ -303,23 +389,24 @@ class AsyncTokPortal:
         body = None if json is None else dumps(json)
         transport = self._transport
         limiter = self._rate_limiter
+        timeout = self._timeout
 
-        grant: Grant | None = None  # what the limiter handed out with this attempt's token
+        permit: Permit | None = None  # this attempt's, from the pacer
 
         async def pace(give_up_at: float | None) -> None:
-            nonlocal grant
+            nonlocal permit
             if limiter is not None:
-                grant = await limiter._acquire(give_up_at=give_up_at)
+                permit = await limiter.acquire(give_up_at)
 
         async def send() -> RawResponse:
-            sent_at = time.time() if limiter is not None else None  # what Reset is read against
             try:
                 response = await transport.request(
-                    method, path, params=params, body=body, headers=headers
+                    method, path, params=params, body=body, headers=headers, timeout=timeout
                 )
             except BaseException:
-                if limiter is not None:
-                    limiter.release(status=None, rate_limit=None)
+                if permit is not None:
+                    with anyio.CancelScope(shield=True):  # counted even when cancelled
+                        await permit.finish(None, None, None)
                 raise
             rate_limit = rate_limit_of(response.headers)
             if rate_limit is not None:
@@ -327,10 +414,9 @@ class AsyncTokPortal:
             api_version = response.headers.get(API_VERSION_HEADER)
             if api_version:
                 self._api_version = api_version
-            if limiter is not None:
-                limiter.release(status=response.status, rate_limit=rate_limit, sent_at=sent_at)
+            if permit is not None:
                 retry_after = response.retry_after if response.status == 429 else None
-                await limiter._report(response.status, rate_limit, retry_after, grant)
+                await permit.finish(response.status, rate_limit, retry_after)
             if logger.isEnabledFor(logging.DEBUG):  # escaping costs a little per request
                 logger.debug(
                     "%s %s: HTTP %d (request id %s)",

@@ -38,6 +38,7 @@ import anyio
 from ._constants import DOCUMENTED_RATE_LIMIT, DOCUMENTED_RATE_WINDOW
 from ._fork import follow_forks
 from ._models import RateLimit
+from ._pacing import Permit
 from ._public import show_as_public
 from ._validation import check_positive_seconds
 
@@ -102,8 +103,29 @@ LEARNING_DEFICIT = 0.1
 Grant = tuple[int, float]
 
 
-class NoTokenInTime(Exception):
+class NoTokenInTime(TimeoutError):
     """No token can be had before the caller's deadline (a retry that cannot start in time)."""
+
+
+class _BucketPermit:
+    """A token of a :class:`RateLimiter`: handed back with its answer by :meth:`finish`."""
+
+    __slots__ = ("_grant", "_limiter", "_sent_at")
+
+    def __init__(self, limiter: RateLimiter, grant: Grant | None) -> None:
+        self._limiter = limiter
+        self._grant = grant
+        # What X-RateLimit-Reset is read against: the send, not the answer's arrival.
+        self._sent_at = time.time()
+
+    async def finish(
+        self, status: int | None, rate_limit: RateLimit | None, retry_after: float | None
+    ) -> None:
+        """Count the attempt as answered (or failed: ``status`` is ``None``), and learn."""
+        limiter = self._limiter
+        limiter.release(status=status, rate_limit=rate_limit, sent_at=self._sent_at)
+        if status is not None:
+            await limiter._report(status, rate_limit, retry_after, self._grant)
 
 
 class RateLimiter:
@@ -265,17 +287,27 @@ class RateLimiter:
         """Seconds until a newcomer at the back of the queue would get a token, at best."""
         return max(0.0, (self._waiting + 1 - self._tokens) / self._rate())
 
-    async def acquire(self, *, give_up_at: float | None = None) -> None:
-        """Wait for a token (none while pacing is paused), and count one request in flight.
+    async def acquire(
+        self, deadline: float | None = None, *, give_up_at: float | None = None
+    ) -> Permit:
+        """Wait for a token; its permit is finished with the attempt's answer.
+
+        The :class:`~tokportal_async.Pacer` protocol.
 
         A free token is taken without yielding to the event loop (an anyio lock always
         yields, which costs a loop iteration on every request). Waiters queue on a fair
         lock and are served in arrival order, so no task starves.
 
-        With ``give_up_at`` (a time on ``anyio.current_time()``'s clock), the wait ends
-        there with :class:`NoTokenInTime`; and it is not even begun when the bucket's
-        refill rate says no token can come in time (a retry in a 429 storm fails fast).
+        With ``deadline`` (a time on ``anyio.current_time()``'s clock; ``give_up_at`` is
+        its older name), the wait ends there with ``TimeoutError``; and it is not even
+        begun when the bucket's refill rate says no token can come in time (a retry in a
+        429 storm fails fast).
         """
+        grant = await self._acquire(give_up_at=give_up_at if deadline is None else deadline)
+        return _BucketPermit(self, grant)
+
+    async def _wait_for_token(self, *, give_up_at: float | None = None) -> None:
+        """Wait for a token (none while pacing is paused); count one request in flight."""
         if self._take_now():
             self._sent()
             return
@@ -301,8 +333,8 @@ class RateLimiter:
             raise NoTokenInTime
 
     async def _acquire(self, *, give_up_at: float | None = None) -> Grant | None:
-        """:meth:`acquire`, returning the grant a shared bucket's report refers to."""
-        await self.acquire(give_up_at=give_up_at)
+        """Wait for a token; the grant a shared bucket's report refers to (none here)."""
+        await self._wait_for_token(give_up_at=give_up_at)
         return None
 
     def _sent(self) -> None:

@@ -51,6 +51,7 @@ import anyio.lowlevel
 from ._constants import DOCUMENTED_RATE_LIMIT, DOCUMENTED_RATE_WINDOW, RETRY_AFTER_CAP
 from ._fork import set_aside
 from ._models import RateLimit
+from ._pacing import Permit
 from ._public import show_as_public
 from ._rate_limit import Grant, NoTokenInTime, RateLimiter
 from ._text import printable
@@ -448,12 +449,15 @@ class RedisRateLimiter(RateLimiter):
     def _args(self, longest: float = -1.0) -> list[Any]:
         return [self.limit, self.limit / self.window, longest, BUCKET_TTL]
 
-    async def acquire(self, *, give_up_at: float | None = None) -> None:
+    async def acquire(
+        self, deadline: float | None = None, *, give_up_at: float | None = None
+    ) -> Permit:
         """Take a token from the shared bucket, waiting until one is there.
 
-        Falls back to the in-process bucket while Redis is out of reach.
+        Falls back to the in-process bucket while Redis is out of reach. The permit's
+        ``finish`` tells the shared bucket what the server said (a 429 puts it in debt).
         """
-        await self._acquire(give_up_at=give_up_at)
+        return await super().acquire(deadline, give_up_at=give_up_at)
 
     async def _acquire(self, *, give_up_at: float | None = None) -> Grant | None:
         started = anyio.current_time()
@@ -462,7 +466,7 @@ class RedisRateLimiter(RateLimiter):
                 # Longer than any sound bucket makes a take wait: Redis is not one.
                 self._fell_over(_BadReply("no token came in longer than any bucket allows"))
             if not self._redis_usable():
-                await super().acquire(give_up_at=give_up_at)
+                await self._wait_for_token(give_up_at=give_up_at)
                 return None
             now = anyio.current_time()
             longest = -1.0 if give_up_at is None else max(0.0, give_up_at - now)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import builtins
 import functools
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, Literal, Unpack, overload
+from typing import Any, Literal, Self, Unpack, overload
 
 import aiohttp
 
@@ -63,6 +63,7 @@ from ._models import (
     RateLimit,
     VerificationCode,
 )
+from ._pacing import Pacer
 from ._public import show_as_public
 from ._rate_limit import RateLimiter
 from ._sync_runtime import PortalRunner, SyncClient
@@ -1188,7 +1189,8 @@ class TokPortal(SyncClient[AsyncTokPortal]):
             attempt (default 60).
         rate_limiter: pace requests to the key's budget (``True``, the default: 120 per
             minute until the server's ``X-RateLimit-*`` headers say otherwise), a tuned
-            :class:`RateLimiter`, or ``False`` to send requests as fast as they come.
+            :class:`RateLimiter`, a :class:`RedisRateLimiter` for a fleet, any
+            :class:`Pacer` of your own, or ``False`` to send requests as fast as they come.
         max_response_bytes: the most bytes of one answer to read, after decompression
             (default 16 MiB, a hundred times the largest real page); a larger body raises
             :class:`APIResponseValidationError` without being held in memory.
@@ -1211,7 +1213,7 @@ class TokPortal(SyncClient[AsyncTokPortal]):
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         retry_deadline: float = DEFAULT_RETRY_DEADLINE,
-        rate_limiter: RateLimiter | bool = True,
+        rate_limiter: Pacer | bool = True,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         super().__init__(
@@ -1249,8 +1251,56 @@ class TokPortal(SyncClient[AsyncTokPortal]):
 
     @property
     def rate_limiter(self) -> RateLimiter | None:
-        """The bucket that paces this client's requests, or ``None`` when switched off."""
+        """The built-in bucket that paces this client's requests, if one does.
+
+        A :class:`RateLimiter` or a :class:`RedisRateLimiter`; ``None`` when pacing is
+        switched off or done by a pacer of your own (see :attr:`pacer`).
+        """
         return self._async.rate_limiter
+
+    @property
+    def pacer(self) -> Pacer | None:
+        """Whatever paces this client's requests (see :class:`Pacer`), or ``None``."""
+        return self._async.pacer
+
+    def with_options(
+        self,
+        *,
+        max_retries: int | None = None,
+        retry_deadline: float | None = None,
+        timeout: float | aiohttp.ClientTimeout | None = None,
+        connect_timeout: float | None = None,
+        rate_limiter: Pacer | bool | None = None,
+    ) -> Self:
+        """A client with other settings that shares this one's connection pool and pacing.
+
+        For one part of a program that needs other retries or timeouts (a batch job's
+        patience, a health check's haste) without a second pool or a second rate budget.
+        Only what is given changes. The copy is closed with this client: close the
+        original, not the copy.
+
+        Example::
+
+            patient = tp.with_options(max_retries=5, timeout=120)
+            detail = patient.accounts.get(account_id)
+
+        Args:
+            max_retries: retries per request.
+            retry_deadline: seconds after the first attempt past which no retry starts.
+            timeout: seconds for a whole request, or an ``aiohttp.ClientTimeout``.
+            connect_timeout: seconds to open a connection (with ``timeout``: default 10).
+            rate_limiter: another pacer, ``True`` for a bucket of its own, ``False`` for
+                none; by default the same as this client's (one budget for both).
+        """
+        return self._sibling(
+            self._async.with_options(
+                max_retries=max_retries,
+                retry_deadline=retry_deadline,
+                timeout=timeout,
+                connect_timeout=connect_timeout,
+                rate_limiter=rate_limiter,
+            )
+        )
 
     @property
     def is_closed(self) -> bool:

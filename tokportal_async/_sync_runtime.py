@@ -225,6 +225,10 @@ def _shutdown(runner: PortalRunner, client: _Closeable) -> None:
 A = TypeVar("A", bound=_Closeable)
 
 
+def _nothing(runner: PortalRunner, client: _Closeable) -> None:
+    """What closing a sibling client does: its original owns the pool and the thread."""
+
+
 class SyncClient(Generic[A]):
     """The lifecycle half of a blocking client; the generated subclass adds the API."""
 
@@ -238,6 +242,17 @@ class SyncClient(Generic[A]):
 
     def __repr__(self) -> str:
         return repr(self._async).replace("Async", "", 1)
+
+    def _sibling(self, async_client: A) -> Self:
+        """A client on ``async_client`` (which shares this one's pool), on the same runner.
+
+        It owns nothing: closing it does nothing, and this client's close stops both.
+        """
+        sibling = type(self).__new__(type(self))
+        sibling._async = async_client
+        sibling._runner = self._runner
+        sibling._finalizer = weakref.finalize(sibling, _nothing, self._runner, async_client)
+        return sibling
 
     def close(self) -> None:
         """Close the connection pool and stop the background thread. Safe to call twice."""

@@ -203,6 +203,7 @@ class Transport:
         params: Mapping[str, str] | None = None,
         body: bytes | None = None,
         headers: Mapping[str, str] | None = None,
+        timeout: aiohttp.ClientTimeout | None = None,  # noqa: ASYNC109 - aiohttp's, per request
     ) -> RawResponse:
         """Send one request and return its whole answer, whatever the status.
 
@@ -232,7 +233,7 @@ class Transport:
                 headers=self._headers_for(body, headers),
                 data=body,
                 allow_redirects=False,
-                timeout=self._timeout,
+                timeout=timeout or self._timeout,
                 raise_for_status=False,  # statuses are ours to read, even on a strict session
                 middlewares=(one_dispatch_only,),
             ) as response:

@@ -229,6 +229,14 @@ def emit_delegate(w: Writer, function: Function, module: Module, runner: str, ta
     return w.head(function, module) + w.doc(function) + body
 
 
+def emit_sibling(w: Writer, function: Function, module: Module) -> str:
+    """A method giving another client on the same pool: its twin, on the same runner."""
+    w.imports.add("from typing import Self")
+    _, call = w.signature(function, module)
+    body = f"        return self._sibling(self._async.{function.name}({call}))\n"
+    return w.head(function, module) + w.doc(function) + body
+
+
 def _yields(function: Function) -> bool:
     """Whether the method gives an async generator: written as one, or returning one.
 
@@ -256,6 +264,9 @@ def emit_member(w: Writer, cls: type, function: Function, module: Module) -> str
         return emit_delegate(w, function, module, "iterate", function.name)
     if inspect.iscoroutinefunction(member):
         return emit_delegate(w, function, module, "call", function.name)
+    returns = ast.unparse(function.returns) if function.returns else None
+    if inspect.isfunction(member) and returns == "Self":  # a sibling client (with_options)
+        return emit_sibling(w, function, module)
     raise TypeError(f"{cls.__name__}.{function.name}: no facade twin for {member!r}")
 
 
