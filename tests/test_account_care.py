@@ -30,6 +30,7 @@ from tokportal_async import (
 from tokportal_async.sandbox import Sandbox, serve_in_thread
 
 from .drivers import KINDS, Driver, make_driver
+from .staging import managed_account
 
 TERMS = ["fitness", "gym", "protein", "yoga", "run", "swim"]
 
@@ -38,10 +39,6 @@ TERMS = ["fitness", "gym", "protein", "yoga", "run", "swim"]
 def sandbox() -> Iterator[Sandbox]:
     with serve_in_thread(accounts=6, credits=1_000) as running:
         yield running
-
-
-def managed_account(sandbox: Sandbox) -> str:
-    return next(str(a["id"]) for a in sandbox.state.accounts if a["current_cm_id"])
 
 
 # -- coverage -------------------------------------------------------------------------------

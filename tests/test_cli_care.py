@@ -14,16 +14,13 @@ import pytest
 from tokportal_async.sandbox import RecordedRequest, Sandbox, serve_in_thread
 
 from .cli_run import against, cli
+from .staging import managed_account
 
 
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
     with serve_in_thread(accounts=5, credits=500) as running:
         yield running
-
-
-def managed_account(sandbox: Sandbox) -> str:
-    return next(str(a["id"]) for a in sandbox.state.accounts if a["current_cm_id"])
 
 
 def debits(sandbox: Sandbox) -> int:

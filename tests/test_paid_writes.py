@@ -29,6 +29,7 @@ from tokportal_async.testing import fast_retries
 
 from .drivers import KINDS, Driver, make_driver
 from .scripted import Reply, scripted_server
+from .staging import managed_account
 
 TERMS = ["fitness", "gym", "protein"]
 
@@ -46,11 +47,6 @@ def client(request: pytest.FixtureRequest, sandbox: Sandbox) -> Iterator[Driver]
     fast_retries(driver.client)
     yield driver
     driver.close()
-
-
-def managed_account(sandbox: Sandbox) -> str:
-    """An account with a community manager (edit requests need one) and coverage."""
-    return next(str(a["id"]) for a in sandbox.state.accounts if a["current_cm_id"])
 
 
 def lapse(sandbox: Sandbox, account_id: str, price: int = 40) -> None:

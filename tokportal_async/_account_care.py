@@ -248,7 +248,9 @@ class AccountCare:
             try:
                 return await _EDIT_REQUEST.optional_data(self._send, EditRequest, ids)
             except NotFoundError as error:
-                if error.code in _NO_EDIT_REQUEST:
+                # "No active edit request" has no documented code: any 404 about an edit
+                # request means none; a 404 about the account is raised.
+                if error.code in _NO_EDIT_REQUEST or "EDIT_REQUEST" in (error.code or ""):
                     return None
                 raise
 
