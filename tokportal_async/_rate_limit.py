@@ -35,6 +35,7 @@ from collections.abc import Callable
 
 import anyio
 
+from ._clock import loop_time
 from ._constants import DOCUMENTED_RATE_LIMIT, DOCUMENTED_RATE_WINDOW
 from ._fork import follow_forks
 from ._models import RateLimit
@@ -124,7 +125,7 @@ class _BucketPermit:
         """Count the attempt as answered (or failed: ``status`` is ``None``), and learn."""
         limiter = self._limiter
         limiter.release(status=status, rate_limit=rate_limit, sent_at=self._sent_at)
-        if status is not None:
+        if status is not None and limiter._shared:
             await limiter._report(status, rate_limit, retry_after, self._grant)
 
 
@@ -139,9 +140,9 @@ class RateLimiter:
         window: seconds over which ``limit`` requests refill, until the server's headers
             show its own.
         wall_clock: the time source ``X-RateLimit-Reset`` (a Unix time) is read against.
-        clock: the monotonic time source the bucket refills by (default: the event loop's,
-            ``anyio.current_time``). Tests pass their own to move time by hand; waits
-            still run on the event loop's clock.
+        clock: the monotonic time source the bucket refills by (default: the event
+            loop's, the clock ``anyio.current_time`` reads). Tests pass their own to move
+            time by hand; waits still run on the event loop's clock.
     """
 
     def __init__(
@@ -150,7 +151,7 @@ class RateLimiter:
         limit: int = DOCUMENTED_RATE_LIMIT,
         window: float = DOCUMENTED_RATE_WINDOW,
         wall_clock: Callable[[], float] = time.time,
-        clock: Callable[[], float] = anyio.current_time,
+        clock: Callable[[], float] = loop_time,
     ) -> None:
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise ValueError(f"limit must be a positive integer, got {limit!r}")
@@ -178,6 +179,9 @@ class RateLimiter:
         self._server_limits: bool | None = None
         self._lock = anyio.Lock()
         self._changed = anyio.Event()
+        #: Whether answers are reported to a shared bucket (a subclass's _report): a local
+        #: bucket skips the call, which every request would otherwise pay.
+        self._shared = type(self)._report is not RateLimiter._report
         follow_forks(self)
 
     def _after_fork(self) -> None:
@@ -313,12 +317,12 @@ class RateLimiter:
             return
         if give_up_at is not None:
             self._refill(self._clock())
-            if anyio.current_time() + self._token_due_in() > give_up_at:
+            if loop_time() + self._token_due_in() > give_up_at:
                 raise NoTokenInTime
         self._waiting += 1
         try:
             with anyio.move_on_after(
-                None if give_up_at is None else give_up_at - anyio.current_time()
+                None if give_up_at is None else give_up_at - loop_time()
             ) as scope:
                 async with self._lock:
                     while self.pacing and not self._take():

@@ -24,6 +24,7 @@ import anyio
 import attrs
 import backoff
 
+from ._clock import loop_time
 from ._constants import DEFAULT_RETRY_DEADLINE, RETRY_AFTER_CAP, RETRY_BASE_DELAY, RETRY_MAX_DELAY
 from ._errors import UNCERTAIN_OUTCOME, APIConnectionError
 from ._rate_limit import NoTokenInTime
@@ -224,13 +225,13 @@ async def send_with_retries(
                 return _final(outcome, f"{_attempts(attempt)}: {reason}")
         attempt += 1
         if give_up_at is None:
-            give_up_at = anyio.current_time() + policy.deadline
+            give_up_at = loop_time() + policy.deadline
         try:
             outcome = await send()
         except APIConnectionError as error:
             outcome = error
         decision = decide(
-            policy, mode, attempt, outcome, now=anyio.current_time(), give_up_at=give_up_at
+            policy, mode, attempt, outcome, now=loop_time(), give_up_at=give_up_at
         )
         if isinstance(decision, Stop):
             return _final(outcome, decision.note)
