@@ -230,9 +230,7 @@ async def send_with_retries(
             outcome = await send()
         except APIConnectionError as error:
             outcome = error
-        decision = decide(
-            policy, mode, attempt, outcome, now=loop_time(), give_up_at=give_up_at
-        )
+        decision = decide(policy, mode, attempt, outcome, now=loop_time(), give_up_at=give_up_at)
         if isinstance(decision, Stop):
             return _final(outcome, decision.note)
         request_id = outcome.request_id if isinstance(outcome, RawResponse) else None

@@ -69,8 +69,13 @@ def _flag(name: str, value: object) -> bool | None:
 
 
 def _catalog(data: Any) -> Any:
-    """The event list, from either a bare array or an object holding ``events``."""
-    items = data.get("events", []) if isinstance(data, dict) else data
+    """The event list, from a bare array or from an object that holds it.
+
+    The object holds it under ``events`` (or ``event_types``), beside the delivery and
+    signature rules.
+    """
+    listed = data.get("events", data.get("event_types", [])) if isinstance(data, dict) else None
+    items = data if listed is None else listed
     if not isinstance(items, builtins.list):
         return items  # the decoder says what is wrong with it
     return [{"type": item} if isinstance(item, str) else item for item in items]
