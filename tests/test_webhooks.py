@@ -331,6 +331,28 @@ async def test_a_sync_callback_runs_off_the_event_loop() -> None:
     assert threads[0] != threading.get_ident()
 
 
+async def test_a_deduplicator_that_is_down_makes_the_receiver_answer_500_and_say_why(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    handled: list[str] = []
+
+    async def on_event(event: WebhookEvent) -> None:
+        handled.append(event.id)
+
+    from .scripted import refused_base_url
+
+    down = RedisDeduplicator("redis://" + refused_base_url().split("//")[1].split("/")[0])
+    receiver = WebhookReceiver(SECRET, on_event, deduplicator=down)
+    body = event_body()
+    async with serving(receiver) as url:
+        with caplog.at_level(logging.ERROR, logger="tokportal_async.webhooks"):
+            status, answer = await post(url, body, sign(body, SECRET))
+    await down.aclose()
+    assert (status, answer["status"]) == (500, "failed")  # TokPortal redelivers later
+    assert handled == []
+    assert "deduplicator failed" in caplog.text
+
+
 async def test_receiver_arguments_are_checked_at_once() -> None:
     with pytest.raises(ValueError, match="secret"):
         WebhookReceiver("", lambda event: None)

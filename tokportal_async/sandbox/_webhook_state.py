@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 __all__ = ["API_VERSION", "EVENT_DESCRIPTIONS", "WebhookState"]
 
 API_VERSION = "2026-05-25"
+#: The most of a receiver's answer read: its status is what counts.
+_MAX_RECEIVER_ANSWER = 64 * 1024
 #: The events the sandbox emits, and when.
 EVENT_DESCRIPTIONS = {
     "webhook.test": "A test event, sent by POST /webhooks/{id}/test.",
@@ -205,7 +207,7 @@ class WebhookState:
                 timeout=aiohttp.ClientTimeout(total=self.timeout),
                 allow_redirects=False,
             ) as response:
-                await response.read()
+                await response.content.read(_MAX_RECEIVER_ANSWER)  # a receiver may talk on
                 record["status_code"] = response.status
                 record["success"] = 200 <= response.status < 300
                 if not record["success"]:

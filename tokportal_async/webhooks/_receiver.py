@@ -9,7 +9,9 @@ What it answers, and why:
 - 200 for an event handled already (a redelivery), without calling ``on_event``.
 - 409 for an event another attempt is handling right now: TokPortal tries again later, so
   the event is not lost if that attempt fails.
-- 200 once ``on_event`` returns; 500 if it raises, so that TokPortal redelivers.
+- 200 once ``on_event`` returns; 500 if it raises, or if the deduplicator cannot be
+  reached (handling an event it cannot record could handle it twice), so that TokPortal
+  redelivers.
 
 ``on_event`` may be a coroutine function or a plain function; a plain one runs in a
 worker thread, so a slow one does not hold up the event loop. To answer fast and work
@@ -135,7 +137,14 @@ class WebhookReceiver:
         ``"handled"``, ``"duplicate"``, ``"in_progress"`` or ``"failed"``: for a receiver in
         another framework, after :func:`construct_event`.
         """
-        claim = await self._deduplicator.claim(event.id)
+        try:
+            claim = await self._deduplicator.claim(event.id)
+        except Exception:
+            # The store is down: not handling it now is safe (TokPortal redelivers);
+            # handling it unrecorded could handle it twice.
+            logger.exception("Webhook %s (%s): the deduplicator failed; not handled now",
+                             event.id, event.type)  # fmt: skip
+            return "failed"
         if claim != "new":
             logger.info("Webhook %s (%s): %s, not handled again", event.id, event.type, claim)
             return "duplicate" if claim == "duplicate" else "in_progress"
@@ -149,10 +158,19 @@ class WebhookReceiver:
         except Exception:
             logger.exception("Webhook %s (%s): on_event failed; TokPortal will redeliver",
                              event.id, event.type)  # fmt: skip
-            await self._deduplicator.release(event.id)
+            await self._settle(self._deduplicator.release, event)
             return "failed"
-        await self._deduplicator.done(event.id)
+        # Handled: even if recording it fails, the answer is 200, or it would run twice.
+        await self._settle(self._deduplicator.done, event)
         return "handled"
+
+    async def _settle(self, step: Callable[[str], Awaitable[None]], event: WebhookEvent) -> None:
+        """Record how handling ended; a store that fails then is logged, not raised."""
+        try:
+            await step(event.id)
+        except Exception:
+            logger.exception("Webhook %s (%s): the deduplicator failed to record it",
+                             event.id, event.type)  # fmt: skip
 
     async def _read(self, request: web.Request) -> bytes:
         length = request.content_length
