@@ -29,6 +29,24 @@ IMPORTS = {
         "from tokportal_async import AsyncTokPortal",
     ],
     "tokportal-async --version": ["-m", "tokportal_async", "--version"],
+    # The first client of a fresh process, opened (its pool made), against raw aiohttp's.
+    "raw aiohttp: import + open a session": [
+        "-c",
+        "import asyncio, aiohttp\n"
+        "async def main():\n"
+        "    async with aiohttp.ClientSession():\n"
+        "        pass\n"
+        "asyncio.run(main())",
+    ],
+    "tokportal_async: import + open a client": [
+        "-c",
+        "import asyncio\n"
+        "from tokportal_async import AsyncTokPortal\n"
+        "async def main():\n"
+        "    async with AsyncTokPortal('sk_' + '0' * 64, base_url='http://127.0.0.1:9/api/ext'):\n"
+        "        pass\n"
+        "asyncio.run(main())",
+    ],
 }
 PYTEST = {
     "pytest, plugin disabled": ["-p", "no:tokportal_sandbox"],
