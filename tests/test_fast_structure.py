@@ -28,9 +28,9 @@ from tokportal_async import (
 )
 from tokportal_async import _converter as converter_module
 from tokportal_async._converter import (
-    _DETAILED,
     _FAST,
     DecodeError,
+    _detailed,
     _structure_detailed,
     make_converter,
     structure,
@@ -90,7 +90,7 @@ def replaced(data: Any, path: tuple[Any, ...], value: Any) -> Any:
 def test_fast_path_agrees_with_the_detailed_converter(name: str, model: Any) -> None:
     data = _data(name)
     fast = _FAST[model]
-    assert fast(data) == _DETAILED.structure(data, model)
+    assert fast(data) == _detailed().structure(data, model)
     tried = 0
     for path in leaf_paths(data):
         for value in [*REPLACEMENTS, "MISSING"]:
@@ -102,7 +102,7 @@ def test_fast_path_agrees_with_the_detailed_converter(name: str, model: Any) -> 
                 del parent[path[-1]]
             tried += 1
             try:
-                expected = _structure_detailed(candidate, model, "$", _DETAILED)
+                expected = _structure_detailed(candidate, model, "$", _detailed())
             except DecodeError:
                 expected = None
             try:
@@ -172,3 +172,25 @@ def test_a_bug_in_a_hook_is_raised_as_itself_not_as_bad_json() -> None:
         structure(data, Account, converter=converter)
     with pytest.raises(DecodeError):  # while data that does not fit is still a decode error
         structure({"id": 5}, Account, converter=make_converter())
+
+
+def test_the_happy_path_never_loads_cattrs() -> None:
+    # The first client of a process pays for cattrs only when an answer needs explaining.
+    import subprocess
+    import sys
+
+    program = (
+        "import sys\n"
+        "from tokportal_async import TokPortal\n"
+        "from tokportal_async.sandbox import serve_in_thread\n"
+        "with serve_in_thread(accounts=3) as sandbox, TokPortal(**sandbox.client_kwargs()) as tp:\n"
+        "    tp.accounts.get(sandbox.state.accounts[0]['id'])\n"
+        "    tp.accounts.list(per_page=3)\n"
+        "    assert 'cattrs' not in sys.modules, 'cattrs loaded on the happy path'\n"
+        "    tp.accounts.coverage(sandbox.state.accounts[0]['id'])  # no fast path for it\n"
+        "    assert 'cattrs' in sys.modules\n"
+    )
+    done = subprocess.run(  # noqa: S603 - this interpreter, on our own code
+        [sys.executable, "-W", "error", "-c", program], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr

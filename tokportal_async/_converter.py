@@ -17,17 +17,19 @@ strict to). Any other exception from either path is a bug and propagates as itse
 from __future__ import annotations
 
 import enum
+import functools
 import typing
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-import cattrs
-from cattrs.cols import list_structure_factory
 
 from ._care_models import CoverageStatus, EditRequestStatus, WarmingSessionStatus
 from ._fast_structure import FastPathMiss, make_fast_structure
+
+if TYPE_CHECKING:  # cattrs loads with the first answer the fast path cannot take
+    import cattrs
 from ._models import (
     Account,
     AccountBan,
@@ -175,6 +177,7 @@ def _lists_only(converter: cattrs.Converter) -> Callable[[type], Any]:
     cattrs builds a list from any iterable: a string would become its characters and an
     object its keys.
     """
+    from cattrs.cols import list_structure_factory
 
     def factory(list_type: type) -> Callable[[object, type], Any]:
         hook: Callable[[Any, Any], Any] = list_structure_factory(list_type, converter)
@@ -251,12 +254,22 @@ def make_converter(*, forbid_extra_keys: bool = False) -> cattrs.Converter:
         forbid_extra_keys: reject fields the models do not know. Off in production (servers
             add fields); tests turn it on so a field the models miss shows up.
     """
+    import cattrs
+
     converter = cattrs.Converter(detailed_validation=True, forbid_extra_keys=forbid_extra_keys)
     _configure(converter)
     return converter
 
 
-_DETAILED = make_converter()
+@functools.cache
+def _detailed() -> cattrs.Converter:
+    """The detailed converter, made when first needed.
+
+    The happy path never needs it: importing cattrs and building its hooks (about 30 ms)
+    waits for the first answer the fast path cannot take, or the first model it has none
+    for.
+    """
+    return make_converter()
 #: One prebuilt strict function per response model, for the happy path.
 _FAST: dict[Any, Callable[[Any], Any]] = {
     model: make_fast_structure(model) for model in RESPONSE_MODELS
@@ -283,7 +296,7 @@ def structure(
             return fast(data)
         except FastPathMiss:  # not exactly the happy shape: explained (or accepted) below
             pass
-    return _structure_detailed(data, model, path, _DETAILED)
+    return _structure_detailed(data, model, path, _detailed())
 
 
 #: What the hooks raise for data that does not fit (cattrs' own ``KeyError`` for a missing
@@ -293,6 +306,8 @@ DATA_ERRORS = (TypeError, ValueError, KeyError)
 
 
 def _structure_detailed(data: Any, model: Any, path: str, converter: cattrs.Converter) -> Any:
+    import cattrs
+
     try:
         return converter.structure(data, model)
     except cattrs.BaseValidationError as exc:

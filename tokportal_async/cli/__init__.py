@@ -7,6 +7,7 @@ command says how to get it.
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 __all__ = ["console", "main"]
@@ -24,6 +25,10 @@ NEEDED = frozenset({"aiohttp", "attrs", "cattrs", "anyio", "backoff", "multidict
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     try:
+        # Each dependency now, not at its first use (the SDK loads cattrs only for the
+        # first answer its fast path cannot take): a missing one gets the hint up front.
+        for name in sorted(NEEDED):
+            importlib.import_module(name)
         from . import _care, _webhooks  # noqa: F401 - they register their commands
         from ._app import run
     except ImportError as exc:
