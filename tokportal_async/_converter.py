@@ -270,6 +270,8 @@ def _detailed() -> cattrs.Converter:
     for.
     """
     return make_converter()
+
+
 #: One prebuilt strict function per response model, for the happy path.
 _FAST: dict[Any, Callable[[Any], Any]] = {
     model: make_fast_structure(model) for model in RESPONSE_MODELS
