@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import AsyncGenerator, Iterable, Mapping
-from datetime import UTC
 from typing import Any, Literal, Unpack, overload
 from urllib.parse import urlsplit
 
@@ -34,11 +33,11 @@ from ._errors import NotFoundError
 from ._filters import VideoAnalyticsFilters
 from ._models import Page
 from ._operations import Access, Operation
-from ._paged import PagedEndpoint
+from ._paged import PagedEndpoint, iso_utc
 from ._pagination import flattens
 from ._response import same_id
 from ._retry import SendRequest
-from ._validation import path_segment
+from ._validation import check_flag, path_segment
 
 __all__ = ["AccountCare"]
 
@@ -121,18 +120,12 @@ def _quote_body(account_id: str, quote: CoverageQuote) -> dict[str, Any]:
     raw = quote.raw
     period_end = raw.get("current_period_end")
     if period_end is None and quote.current_period_end is not None:
-        period_end = quote.current_period_end.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        period_end = iso_utc("current_period_end", quote.current_period_end)
     return {
         "expected_credits": raw.get("credits", quote.credits),
         "expected_current_period_end": period_end,
         "expected_lock_version": raw.get("lock_version", quote.lock_version),
     }
-
-
-def _flag(name: str, value: object) -> bool | None:
-    if value is not None and not isinstance(value, bool):
-        raise ValueError(f"{name} must be True, False or None, got {value!r}")
-    return value
 
 
 class AccountCare:
@@ -443,11 +436,11 @@ class AccountCare:
         ):
             raise ValueError(f"post_limit must be a positive integer, got {post_limit!r}")
         options = {
-            "force": _flag("force", force),
-            "includePosts": _flag("include_posts", include_posts),
-            "includeComments": _flag("include_comments", include_comments),
-            "forcePosts": _flag("force_posts", force_posts),
-            "bootstrapPosts": _flag("bootstrap_posts", bootstrap_posts),
+            "force": check_flag("force", force),
+            "includePosts": check_flag("include_posts", include_posts),
+            "includeComments": check_flag("include_comments", include_comments),
+            "forcePosts": check_flag("force_posts", force_posts),
+            "bootstrapPosts": check_flag("bootstrap_posts", bootstrap_posts),
             "postLimit": post_limit,
         }
         body = {name: value for name, value in options.items() if value is not None}

@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from ._models import raw_field as _raw
 from ._public import show_as_public
 
 __all__ = [
@@ -31,11 +32,6 @@ __all__ = [
     "WarmingSession",
     "WarmingSessionStatus",
 ]
-
-
-def _raw() -> Any:
-    """The whole ``data`` object as the server sent it; filled by the decoder."""
-    return attrs.field(factory=dict, repr=False, eq=False)
 
 
 class CoverageStatus(enum.StrEnum):

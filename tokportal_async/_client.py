@@ -41,7 +41,13 @@ from ._retry import RetryMode, RetryPolicy, send_with_retries
 from ._settings import resolve_api_key, resolve_base_url
 from ._text import printable
 from ._transport import Transport, timeout_of
-from ._validation import check_positive_seconds, check_retries, request_method, request_path
+from ._validation import (
+    check_flag,
+    check_positive_seconds,
+    check_retries,
+    request_method,
+    request_path,
+)
 from ._webhook_endpoints import AsyncWebhooks
 
 if TYPE_CHECKING:  # aiohttp is the transport's: here it only types two arguments
@@ -347,8 +353,7 @@ class AsyncTokPortal:
         path = request_path(path)
         if params is not None and not isinstance(params, Mapping):
             raise ValueError(f"params must be a mapping, got {type(params).__name__}")
-        if idempotent is not None and not isinstance(idempotent, bool):
-            raise ValueError(f"idempotent must be True, False or None, got {idempotent!r}")
+        check_flag("idempotent", idempotent)
         if any(not isinstance(name, str) or not name for name in params or {}):
             raise ValueError("params names must be non-empty strings")
         headers = None

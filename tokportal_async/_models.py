@@ -62,6 +62,15 @@ def _masked(value: object) -> str:
 SECRET = "tokportal_secret"  # noqa: S105 - a metadata key, not a password
 
 
+def raw_field() -> Any:
+    """The ``raw`` field of a model whose answer no source shows whole.
+
+    It holds the whole JSON object as sent (the decoder fills it), stays out of ``repr()``
+    and of equality: what is typed is what two records are compared by.
+    """
+    return attrs.field(factory=dict, repr=False, eq=False)
+
+
 def _secret() -> Any:
     """A ``str | None`` field, ``None`` by default, whose value never reaches ``repr()``."""
     return attrs.field(default=None, repr=_masked, metadata={SECRET: True})

@@ -21,7 +21,7 @@ from ._models import Page
 from ._pagination import items_of, walk_pages
 from ._response import decode_page
 from ._retry import SendRequest
-from ._validation import check_filter, check_page, check_per_page, path_segment
+from ._validation import check_filter, check_flag, check_page, check_per_page, path_segment
 
 __all__ = ["PagedEndpoint", "iso_utc"]
 
@@ -59,11 +59,8 @@ def _day_or_time(name: str, moment: date | datetime | None) -> str | None:
 
 
 def _flag(name: str, value: object) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, bool):
-        raise ValueError(f"{name} must be True, False or None, got {value!r}")
-    return "true" if value else "false"
+    flag = check_flag(name, value)
+    return None if flag is None else "true" if flag else "false"
 
 
 def _text(name: str, value: Any) -> str | None:

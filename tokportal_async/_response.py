@@ -34,6 +34,7 @@ from ._errors import (
     ServerError,
     VerificationCodeNotFoundError,
 )
+from ._idempotency import REPLAYED_HEADER
 from ._json import loads
 from ._models import Page, RateLimit
 from ._raw import RawResponse
@@ -210,8 +211,6 @@ def decode_optional_data(
 
 #: The fields a paid write's answer carries beside ``data``: what it cost.
 _CHARGE_FIELDS = tuple(field.name for field in attrs.fields(Charge))
-#: The header TokPortal sets on an answer replayed from its idempotency store.
-REPLAYED_HEADER = "Idempotent-Replayed"
 
 
 def decode_paid(

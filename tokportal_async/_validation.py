@@ -14,6 +14,7 @@ from ._constants import MAX_PER_PAGE
 
 __all__ = [
     "check_filter",
+    "check_flag",
     "check_page",
     "check_per_page",
     "check_positive_seconds",
@@ -47,6 +48,13 @@ def check_filter(name: str, value: str | None) -> None:
     """
     if value is not None and (not isinstance(value, str) or not value.strip()):
         raise ValueError(f"{name} must be a non-empty string when given, got {value!r}")
+
+
+def check_flag(name: str, value: object) -> bool | None:
+    """``value`` as given, if it is ``True``, ``False`` or ``None`` (a flag left out)."""
+    if value is not None and not isinstance(value, bool):
+        raise ValueError(f"{name} must be True, False or None, got {value!r}")
+    return value
 
 
 def check_positive_seconds(name: str, value: float, *, allow_zero: bool = False) -> None:

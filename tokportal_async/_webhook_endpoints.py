@@ -20,6 +20,7 @@ from ._pagination import flattens
 from ._public import show_as_public
 from ._response import decode_data, decode_secret_data, error_for
 from ._retry import SendRequest
+from ._validation import check_flag
 from ._webhook_models import WebhookDelivery, WebhookEndpoint, WebhookEventDescription
 
 __all__ = ["AsyncWebhooks"]
@@ -59,12 +60,6 @@ def _events(events: Iterable[str]) -> builtins.list[str]:
 def _optional_text(name: str, value: object) -> str | None:
     if value is not None and not isinstance(value, str):
         raise ValueError(f"{name} must be a string, got {type(value).__name__}")
-    return value
-
-
-def _flag(name: str, value: object) -> bool | None:
-    if value is not None and not isinstance(value, bool):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
     return value
 
 
@@ -114,7 +109,7 @@ class AsyncWebhooks:
         body: dict[str, Any] = {"url": _url(url), "events": _events(events)}
         if _optional_text("description", description) is not None:
             body["description"] = description
-        body["enabled"] = _flag("enabled", enabled)
+        body["enabled"] = check_flag("enabled", enabled)
         # Handed over, never held here: the answer carries the signing secret.
         return decode_secret_data(await _CREATE.send(self._send, {}, json=body), WebhookEndpoint)
 
@@ -179,7 +174,7 @@ class AsyncWebhooks:
             body["events"] = _events(events)
         if _optional_text("description", description) is not None:
             body["description"] = description
-        if _flag("enabled", enabled) is not None:
+        if check_flag("enabled", enabled) is not None:
             body["enabled"] = enabled
         if not body:
             raise ValueError("update needs at least one of url, events, description, enabled")

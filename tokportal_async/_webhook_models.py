@@ -6,7 +6,7 @@ from typing import Any
 
 import attrs
 
-from ._models import _secret
+from ._models import _secret, raw_field
 from ._public import show_as_public
 
 __all__ = ["WebhookDelivery", "WebhookEndpoint", "WebhookEventDescription"]
@@ -48,7 +48,7 @@ class WebhookDelivery:
     error: str | None = None
     duration_ms: int | None = None
     created_at: datetime | None = None
-    raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
+    raw: Mapping[str, Any] = raw_field()
 
 
 @attrs.frozen(kw_only=True)
@@ -57,7 +57,7 @@ class WebhookEventDescription:
 
     type: str
     description: str | None = None
-    raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
+    raw: Mapping[str, Any] = raw_field()
 
 
 show_as_public(globals())

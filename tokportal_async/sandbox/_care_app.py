@@ -18,7 +18,8 @@ from typing import Any
 
 from aiohttp import web
 
-from ._care_state import EDIT_REQUEST_PRICE, REWARM_PRICE_PER_TERM, StoredAnswer, timestamp
+from ._care_state import EDIT_REQUEST_PRICE, REWARM_PRICE_PER_TERM, StoredAnswer
+from ._data import timestamp
 from ._http import (
     API_PREFIX,
     KEY,

@@ -18,6 +18,7 @@ from typing import Any
 
 import attrs
 
+from ._data import timestamp
 from ._faults import Fault
 
 __all__ = [
@@ -36,11 +37,6 @@ COVERAGE_PRICE = 40
 TERMS_VERIFIED_PER_READ = 3
 #: Videos each account has analytics for.
 VIDEOS_PER_ACCOUNT = 7
-
-
-def timestamp(moment: datetime) -> str:
-    """``moment`` as TokPortal writes times: ISO 8601, UTC, ``Z``."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @attrs.frozen(kw_only=True)

@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-__all__ = ["generate_accounts", "generate_ban", "generate_bundles", "sandbox_key"]
+__all__ = ["generate_accounts", "generate_ban", "generate_bundles", "sandbox_key", "timestamp"]
 
 _PLATFORMS = ("tiktok", "tiktok", "tiktok", "instagram", "instagram", "youtube")
 #: Account filter codes (note UK, not ISO GB) and how the same country reads on a bundle.
@@ -62,8 +62,9 @@ BAN_RESOLUTIONS = ("refund", "remake", "no_remake", "pending")
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def _timestamp(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+def timestamp(moment: datetime) -> str:
+    """``moment`` as TokPortal writes times: ISO 8601, UTC, ``Z``, whole seconds."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _uuid(rng: random.Random) -> str:
@@ -114,8 +115,8 @@ def _account(rng: random.Random, index: int) -> dict[str, Any]:
         "link_in_bio": f"https://linktr.ee/{username}" if has_link else None,
         "profile_url": _profile_url(platform, username),
         "tokmail_email": email,
-        "created_at": _timestamp(created),
-        "updated_at": _timestamp(updated),
+        "created_at": timestamp(created),
+        "updated_at": timestamp(updated),
     }
 
 
@@ -196,8 +197,8 @@ def generate_bundles(
             "wants_niche_warming": rng.random() < 0.5,
             "wants_deep_warming": rng.random() < 0.3,
             "wants_moderation": rng.random() < 0.2,
-            "created_at": _timestamp(start),
-            "updated_at": _timestamp(start + timedelta(days=rng.randint(0, 20))),
+            "created_at": timestamp(start),
+            "updated_at": timestamp(start + timedelta(days=rng.randint(0, 20))),
             "videos": _slots(rng, quantity, status),
         }
         if live:
@@ -227,13 +228,13 @@ def generate_ban(
         "bundle_id": bundles[0]["id"] if bundles else None,
         "order_id": f"ord_{rng.getrandbits(40):010x}",
         "status": status,
-        "reported_at": _timestamp(reported),
-        "decided_at": _timestamp(decided) if decided else None,
-        "updated_at": _timestamp(decided or reported),
+        "reported_at": timestamp(reported),
+        "decided_at": timestamp(decided) if decided else None,
+        "updated_at": timestamp(decided or reported),
         "resolution": {
             "resolution": kind,
             "reason_code": None if decided is None else rng.choice(("TOS_VIOLATION", "SPAM")),
             "refund_credits": 150 if kind == "refund" else None,
-            "resolved_at": _timestamp(decided) if decided else None,
+            "resolved_at": timestamp(decided) if decided else None,
         },
     }

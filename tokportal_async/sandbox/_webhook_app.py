@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from ._care_app import _json_body, keyed
-from ._care_state import timestamp
+from ._data import timestamp
 from ._http import API_PREFIX, KEY, Refusal, choice_param, live_only, paginate, state_of
 from ._webhook_state import EVENT_DESCRIPTIONS
 

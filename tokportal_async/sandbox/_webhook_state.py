@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..webhooks._signature import EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, sign
-from ._care_state import timestamp
+from ._data import timestamp
 
 if TYPE_CHECKING:
     import aiohttp

@@ -19,6 +19,7 @@ import attrs
 from .._converter import DecodeError, structure
 from .._errors import TokPortalError
 from .._json import loads
+from .._models import raw_field as _raw
 from ._signature import DEFAULT_TOLERANCE, verify_signature
 
 __all__ = [
@@ -81,10 +82,6 @@ class WebhookEventType(enum.StrEnum):
     SUBSCRIPTION_REACTIVATED = "subscription.reactivated"
     SUBSCRIPTION_ENDED = "subscription.ended"
     CREDITS_RESTORED = "credits.restored"
-
-
-def _raw() -> Any:
-    return attrs.field(factory=dict, repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
