@@ -249,7 +249,7 @@ class AsyncTokPortal:
                 DEFAULT_CONNECT_TIMEOUT if connect_timeout is None else connect_timeout,
             )
         clone = copy.copy(self)
-        for resource in ("accounts", "account_bans", "credits", "webhooks"):
+        for resource in _RESOURCES:
             clone.__dict__.pop(resource, None)  # bound to the original's request method
         clone._retry_policy = attrs.evolve(self._retry_policy, **changes)
         clone._timeout = new_timeout
@@ -437,6 +437,14 @@ class AsyncTokPortal:
         return await send_with_retries(
             send, policy=self._retry_policy, mode=mode, method=method, path=path, pace=pace
         )
+
+
+#: The client's resources (``tp.accounts`` ...): cached, each bound to its client.
+_RESOURCES = tuple(
+    name
+    for name, member in vars(AsyncTokPortal).items()
+    if isinstance(member, functools.cached_property)
+)
 
 
 show_as_public(globals())

@@ -19,7 +19,7 @@ from .._client import AsyncTokPortal
 from .._text import printable
 from .._webhook_models import WebhookDelivery, WebhookEndpoint
 from ._app import Settings, _printer, cli, format_option
-from ._care import _record, yes_option
+from ._care import _confirm, _record, yes_option
 from ._output import to_record
 
 if TYPE_CHECKING:
@@ -95,8 +95,7 @@ def list_endpoints(settings: Settings, output_format: str | None) -> None:
 @click.pass_obj
 def delete(settings: Settings, endpoint_id: str, yes: bool) -> None:
     """Delete an endpoint: TokPortal stops sending it events."""
-    if not yes and sys.stdin.isatty():
-        click.confirm(f"Delete webhook endpoint {endpoint_id}?", abort=True, err=True)
+    _confirm(f"Delete webhook endpoint {printable(endpoint_id)}?", yes=yes)
 
     async def work(tp: AsyncTokPortal) -> None:
         await tp.webhooks.delete(endpoint_id)

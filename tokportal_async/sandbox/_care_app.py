@@ -115,17 +115,7 @@ def _paid(
     state = state_of(request)
     cost_breakdown = {**breakdown, "total": cost}
     if _is_dry_run(request):
-        return web.json_response(
-            {
-                "data": None,
-                "credits_charged": 0,
-                "credits_would_charge": cost,
-                "credits_remaining": state.credits,
-                "cost_breakdown": cost_breakdown,
-                "dry_run": True,
-                "dry_run_notice": _DRY_RUN_NOTICE,
-            }
-        )
+        return _preview(state, cost, cost_breakdown)
     if state.credits < cost:
         raise Refusal(
             402,
@@ -145,13 +135,23 @@ def _paid(
 def _free(request: web.Request, act: Callable[[], dict[str, Any]]) -> web.Response:
     """A write that costs nothing: previewed in a dry run, else done."""
     if _is_dry_run(request):
-        state = state_of(request)
-        return web.json_response(
-            {"data": None, "credits_charged": 0, "credits_would_charge": 0,
-             "credits_remaining": state.credits, "cost_breakdown": {"total": 0},
-             "dry_run": True, "dry_run_notice": _DRY_RUN_NOTICE}
-        )  # fmt: skip
+        return _preview(state_of(request), 0, {"total": 0})
     return web.json_response({"data": act()})
+
+
+def _preview(state: SandboxState, cost: int, cost_breakdown: dict[str, Any]) -> web.Response:
+    """A dry run's answer: validated and priced, nothing done, nothing charged."""
+    return web.json_response(
+        {
+            "data": None,
+            "credits_charged": 0,
+            "credits_would_charge": cost,
+            "credits_remaining": state.credits,
+            "cost_breakdown": cost_breakdown,
+            "dry_run": True,
+            "dry_run_notice": _DRY_RUN_NOTICE,
+        }
+    )
 
 
 def _account(request: web.Request) -> tuple[SandboxState, str]:
