@@ -39,7 +39,7 @@ from ._response import same_id
 from ._retry import SendRequest
 from ._validation import check_flag, path_segment
 
-__all__ = ["AccountCare"]
+__all__ = ["AccountCare", "account_ids"]
 
 _ACCOUNT = "/accounts/{account_id}"
 _COVERAGE = Operation("GET", f"{_ACCOUNT}/managed-subscription")
@@ -63,7 +63,8 @@ MIN_TERMS, MAX_TERMS, TERMS_STEP = 3, 30, 3
 _NO_EDIT_REQUEST = frozenset({"EDIT_REQUEST_NOT_FOUND", "NO_ACTIVE_EDIT_REQUEST"})
 
 
-def _ids(account_id: str) -> dict[str, str]:
+def account_ids(account_id: str) -> dict[str, str]:
+    """The path ids of an account's operations, the id checked before any other argument."""
     path_segment("account_id", account_id)  # checked now: before any other argument's error
     return {"account_id": account_id}
 
@@ -151,7 +152,7 @@ class AccountCare:
             if cov.status == "lapsed" and cov.reactivation_quote:
                 print("reactivating costs", cov.reactivation_quote.credits, "credits")
         """
-        ids = _ids(account_id)
+        ids = account_ids(account_id)
         with About(account_id):
             found = await _COVERAGE.data(
                 self._send, Coverage, ids, identity=("account_id", account_id)
@@ -210,7 +211,7 @@ class AccountCare:
             done = await tp.accounts.reactivate_coverage(account_id, cov.reactivation_quote)
             print(done.charge.credits_charged, done.charge.credits_remaining)
         """
-        ids = _ids(account_id)
+        ids = account_ids(account_id)
         body = _quote_body(account_id, quote)
         with About(account_id):
             return await _REACTIVATE.paid(
@@ -226,7 +227,7 @@ class AccountCare:
         Rewarms and edit requests need coverage: without it they fail with
         ``MANAGED_ACCOUNT_TASK_BLOCKED``.
         """
-        ids = _ids(account_id)
+        ids = account_ids(account_id)
         with About(account_id):
             return await _CANCEL.data(
                 self._send, Coverage, ids, key=idempotency_key, identity=("account_id", account_id)
@@ -236,7 +237,7 @@ class AccountCare:
 
     async def edit_request(self, account_id: str) -> EditRequest | None:
         """The account's active edit request, or ``None`` when there is none."""
-        ids = _ids(account_id)
+        ids = account_ids(account_id)
         with About(account_id):
             try:
                 return await _EDIT_REQUEST.optional_data(self._send, EditRequest, ids)
@@ -313,7 +314,7 @@ class AccountCare:
             )
             print(preview.charge.credits_would_charge)  # nothing charged
         """
-        ids = _ids(account_id)
+        ids = account_ids(account_id)
         body = {
             "requested_username": _text("username", username, required=True),
             "requested_visible_name": _text("visible_name", visible_name, required=True),
@@ -380,7 +381,7 @@ class AccountCare:
             done = await tp.accounts.rewarm(account_id, ["fitness", "gym", "protein"])
             print(done.charge.credits_charged)  # 15
         """
-        ids = _ids(account_id)
+        ids = account_ids(account_id)
         body = {"search_terms": _search_terms(search_terms)}
         with About(account_id):
             return await _REWARM.paid(
@@ -396,7 +397,7 @@ class AccountCare:
             for session in await tp.accounts.warming_sessions(account_id):
                 print(session.status, session.terms_verified, "/", session.terms_total)
         """
-        ids = _ids(account_id)
+        ids = account_ids(account_id)
         with About(account_id):
             return await _WARMING_SESSIONS.listed(self._send, WarmingSession, ids)
 
@@ -404,13 +405,13 @@ class AccountCare:
 
     async def analytics(self, account_id: str) -> AccountAnalytics:
         """The account's analytics (its shape is inferred: ``raw`` keeps all of it)."""
-        ids = _ids(account_id)
+        ids = account_ids(account_id)
         with About(account_id):
             return await _ANALYTICS.data(self._send, AccountAnalytics, ids)
 
     async def can_refresh_analytics(self, account_id: str) -> AnalyticsRefreshStatus:
         """Whether :meth:`refresh_analytics` may run now (refreshes are rate-limited)."""
-        ids = _ids(account_id)
+        ids = account_ids(account_id)
         with About(account_id):
             return await _CAN_REFRESH.data(self._send, AnalyticsRefreshStatus, ids)
 
@@ -430,7 +431,7 @@ class AccountCare:
 
         Check :meth:`can_refresh_analytics` first. Only the options given are sent.
         """
-        ids = _ids(account_id)
+        ids = account_ids(account_id)
         if post_limit is not None and (
             isinstance(post_limit, bool) or not isinstance(post_limit, int) or post_limit < 1
         ):
@@ -524,7 +525,7 @@ class AccountCare:
         as they are (``update_commenting_profile(account_id, tone="friendly")``), and the
         answer is kept whole in ``raw``.
         """
-        ids = _ids(account_id)
+        ids = account_ids(account_id)
         if changes is not None and not isinstance(changes, Mapping):
             raise ValueError(f"changes must be a mapping, got {type(changes).__name__}")
         body = {**(changes or {}), **fields}

@@ -18,7 +18,7 @@ from typing import Any, Literal, TypeVar, Unpack, overload
 import anyio
 
 from ._about import About as _About
-from ._account_care import AccountCare
+from ._account_care import AccountCare, account_ids
 from ._concurrency import (
     check_concurrency,
     gather_bounded,
@@ -51,11 +51,12 @@ from ._models import (
     Page,
     VerificationCode,
 )
+from ._operations import Access, Operation
 from ._paged import PagedEndpoint
 from ._pagination import flattens
 from ._public import show_as_public
 from ._response import decode_secret_data
-from ._retry import RetryMode, SendRequest
+from ._retry import SendRequest
 from ._validation import (
     check_filter,
     check_positive_seconds,
@@ -68,8 +69,10 @@ S = TypeVar("S")
 T = TypeVar("T")
 
 
-def _account_path(account_id: str, *rest: str) -> str:
-    return "/".join(("/accounts", path_segment("account_id", account_id), *rest))
+#: The account operations of this module; the rest are AccountCare's.
+_GET = Operation("GET", "/accounts/{account_id}")
+_REVEAL = Operation("POST", "/accounts/{account_id}/reveal-credentials", Access.SECRET)
+_VERIFICATION_CODE = Operation("POST", "/accounts/{account_id}/verification-code", Access.SECRET)
 
 
 def _fails_for_all(error: BaseException) -> bool:
@@ -293,12 +296,12 @@ class AsyncAccounts(AccountCare):
         from :meth:`reveal_credentials`. Deployments that still follow the original
         Accounts page include ``credentials`` here.
         """
-        path = _account_path(account_id)
+        ids = account_ids(account_id)
         with _About(account_id):
             # Handed over, never held here: where the answer still carries passwords, a
             # decoding error must reach none of them (decode_secret_data).
             return decode_secret_data(
-                await self._send("GET", path), AccountDetail, identity=("id", account_id)
+                await _GET.send(self._send, ids), AccountDetail, identity=("id", account_id)
             )
 
     @overload
@@ -575,9 +578,7 @@ class AsyncAccounts(AccountCare):
                 charged (409 ``CREDENTIAL_REVEAL_QUOTE_CHANGED``).
             InsufficientCreditsError: too few credits (402); nothing was charged.
         """
-        return await self._sensitive_post(
-            account_id, "reveal-credentials", accept_policy, Credentials
-        )
+        return await self._sensitive_post(account_id, _REVEAL, accept_policy, Credentials)
 
     async def verification_code(
         self, account_id: str, *, accept_policy: str | None = None
@@ -602,22 +603,22 @@ class AsyncAccounts(AccountCare):
             InsufficientCreditsError: too few credits (402).
         """
         return await self._sensitive_post(
-            account_id, "verification-code", accept_policy, VerificationCode
+            account_id, _VERIFICATION_CODE, accept_policy, VerificationCode
         )
 
     async def _sensitive_post(
-        self, account_id: str, endpoint: str, accept_policy: str | None, model: type[T]
+        self, account_id: str, operation: Operation, accept_policy: str | None, model: type[T]
     ) -> T:
         """A secret-bearing POST: the acceptance body if given, never repeated once sent."""
-        path = _account_path(account_id, endpoint)
+        ids = account_ids(account_id)
         body = _acceptance(accept_policy)
-        # No Idempotency-Key, ever: TokPortal rejects it on secret-bearing calls. And no
-        # retry once the request may have reached the server (see RetryMode).
+        # Access.SECRET: no Idempotency-Key, ever (TokPortal rejects it on these calls),
+        # and no retry once the request may have reached the server (see RetryMode).
         with _About(account_id):
             # The answer is handed over, never held in a local of this frame: a decoding
             # error passes through it, and its traceback must reach no password.
             return decode_secret_data(
-                await self._send("POST", path, json=body, mode=RetryMode.UNSENT_ONLY),
+                await operation.send(self._send, ids, json=body),
                 model,
                 identity=("account_id", account_id),
             )
@@ -642,7 +643,7 @@ class AsyncAccounts(AccountCare):
             VerificationCodeNotFoundError: still no code after ``timeout`` seconds; the
                 message names the account and how long it waited.
         """
-        _account_path(account_id)
+        account_ids(account_id)
         check_positive_seconds("timeout", timeout, allow_zero=True)
         check_positive_seconds("interval", interval)
         _acceptance(accept_policy)
