@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Self
 import anyio.to_thread
 import attrs
 
+from ._loopback import serve_post
 from .webhooks import (
     SIGNATURE_HEADER,
     WebhookEvent,
@@ -120,17 +121,8 @@ class WebhookInbox:
         await anyio.to_thread.run_sync(self.close)
 
     async def _serve(self) -> str:
-        from aiohttp import web
-
-        app = web.Application()
-        app.router.add_post(self.path, self._handle)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        self._runner = runner
-        port = runner.addresses[0][1]
-        return f"http://127.0.0.1:{port}{self.path}"
+        self._runner, url = await serve_post(self.path, self._handle)
+        return url
 
     async def _handle(self, request: web.Request) -> web.Response:
         from aiohttp import web

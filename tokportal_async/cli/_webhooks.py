@@ -16,6 +16,7 @@ import anyio
 import click
 
 from .._client import AsyncTokPortal
+from .._loopback import serve_post
 from .._text import printable
 from .._webhook_models import WebhookDelivery, WebhookEndpoint
 from ._app import Settings, _printer, cli, format_option
@@ -210,14 +211,8 @@ class _Listener:
         self._runner: web.AppRunner | None = None
 
     async def start(self, port: int, path: str) -> str:
-        from aiohttp import web
-
-        app = web.Application()
-        app.router.add_post(path, self._handle)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", port).start()
-        return f"http://127.0.0.1:{self._runner.addresses[0][1]}{path}"
+        self._runner, url = await serve_post(path, self._handle, port)
+        return url
 
     async def stop(self) -> None:
         if self._runner is not None:
