@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -35,6 +34,7 @@ from ._http import (
     misbehave,
     owned_account,
     paginate,
+    parse_json,
     request_id,
     state_of,
     unserved,
@@ -190,10 +190,7 @@ async def list_bundles(request: web.Request) -> web.Response:
 def _acceptance(body: bytes) -> dict[str, Any] | None:
     if not body.strip():
         return None
-    try:
-        payload = json.loads(body)
-    except (ValueError, RecursionError):  # RecursionError: nested too deeply to parse
-        raise Refusal(400, "VALIDATION_ERROR", "The body is not valid JSON.") from None
+    payload = parse_json(body)
     if not isinstance(payload, dict) or payload.get("acknowledge_support_forfeit") is not True:
         return None
     version = payload.get("policy_version")

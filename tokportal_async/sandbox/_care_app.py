@@ -11,7 +11,6 @@ write into a free preview with the real checks and the real price. Paid writes a
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +29,7 @@ from ._http import (
     misbehave,
     owned_account,
     paginate,
+    parse_json,
     state_of,
 )
 from ._state import REVEAL_CREDIT_COST, SandboxState
@@ -93,10 +93,7 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
     raw = await request.read()
     if not raw.strip():
         return {}
-    try:
-        payload = json.loads(raw)
-    except (ValueError, RecursionError):
-        raise Refusal(400, "VALIDATION_ERROR", "The body is not valid JSON.") from None
+    payload = parse_json(raw)
     if not isinstance(payload, dict):
         raise Refusal(400, "VALIDATION_ERROR", "The body must be a JSON object.")
     return payload

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import math
 import uuid
 from collections.abc import Callable, Collection
@@ -34,6 +35,7 @@ __all__ = [
     "misbehave",
     "owned_account",
     "paginate",
+    "parse_json",
     "request_id",
     "state_of",
     "unserved",
@@ -91,6 +93,14 @@ def authenticate(request: web.Request, state: SandboxState) -> str:
     if key not in (state.api_key, state.other_api_key):
         raise Refusal(401, "AUTH_INVALID_KEY", "Invalid API key.")
     return key
+
+
+def parse_json(body: bytes) -> Any:
+    """A request body as JSON, or the 400 a body that is not JSON gets."""
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):  # RecursionError: nested too deeply to parse
+        raise Refusal(400, "VALIDATION_ERROR", "The body is not valid JSON.") from None
 
 
 def int_param(request: web.Request, name: str, default: int, low: int, high: int) -> int:
