@@ -247,3 +247,22 @@ async def test_a_server_that_is_not_redis_falls_back_loudly(
     [error] = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert "Unexpected error from the shared rate limit" in error.getMessage()
     assert error.exc_info is not None
+
+
+async def test_a_bug_of_the_limiters_own_is_raised_not_taken_for_redis_failing(
+    fresh_redis: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Only Redis's and the network's errors (and redis-py failing as at a server that is
+    not Redis) fall back: an error of the limiter's own code reaches the caller."""
+    import tokportal_async._redis_rate_limit as shared
+
+    def broken(answer: object, longest_wait: float) -> Any:
+        raise TypeError("a bug in reading the reply")
+
+    monkeypatch.setattr(shared, "_take_reply", broken)
+    limiter = RedisRateLimiter(fresh_redis)
+    limiter._bind(API_KEY)
+    with pytest.raises(TypeError, match="a bug in reading the reply"):
+        await limiter.acquire()
+    await limiter.aclose()
+    assert not [r for r in caplog.records if "falls back" in r.getMessage()]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import functools
 import logging
+import sys
 import warnings
 from collections.abc import Mapping
 from types import TracebackType
@@ -53,6 +54,8 @@ from ._webhook_endpoints import AsyncWebhooks
 if TYPE_CHECKING:  # aiohttp is the transport's: here it only types two arguments
     import aiohttp
 
+    from ._redis_rate_limit import RedisRateLimiter
+
 __all__ = ["AsyncTokPortal"]
 
 logger = logging.getLogger("tokportal_async")
@@ -70,6 +73,19 @@ def _check_pacer(rate_limiter: object) -> None:
         "rate_limiter must be True, False, a RateLimiter or a Pacer (acquire, aclose), "
         f"got {rate_limiter!r}"
     )
+
+
+def _builtin_bucket(pacer: Pacer | None) -> RateLimiter | RedisRateLimiter | None:
+    """``pacer`` if it is one of the SDK's own buckets, else ``None``."""
+    if isinstance(pacer, RateLimiter):
+        return pacer
+    # The Redis limiter's module loads with the limiter (it needs the redis extra): while
+    # it is not loaded, no pacer can be one, and the client never loads it for nothing.
+    shared = sys.modules.get("tokportal_async._redis_rate_limit")
+    if shared is not None and isinstance(pacer, shared.RedisRateLimiter):
+        found: RedisRateLimiter = pacer
+        return found
+    return None
 
 
 def _note_api_version(version: str) -> None:
@@ -185,14 +201,13 @@ class AsyncTokPortal:
         return self._api_version
 
     @property
-    def rate_limiter(self) -> RateLimiter | None:
+    def rate_limiter(self) -> RateLimiter | RedisRateLimiter | None:
         """The built-in bucket that paces this client's requests, if one does.
 
         A :class:`RateLimiter` or a :class:`RedisRateLimiter`; ``None`` when pacing is
         switched off or done by a pacer of your own (see :attr:`pacer`).
         """
-        pacer = self._rate_limiter
-        return pacer if isinstance(pacer, RateLimiter) else None
+        return _builtin_bucket(self._rate_limiter)
 
     @property
     def pacer(self) -> Pacer | None:
@@ -201,8 +216,9 @@ class AsyncTokPortal:
 
     def _use_pacer(self, rate_limiter: Pacer | bool) -> None:
         pacer = RateLimiter() if rate_limiter is True else rate_limiter or None
-        if isinstance(pacer, RateLimiter):
-            pacer._bind(self._transport.api_key)  # a shared bucket is per key
+        bucket = _builtin_bucket(pacer)
+        if bucket is not None:
+            bucket._bind(self._transport.api_key)  # a shared bucket is per key
         self._rate_limiter = pacer
 
     def with_options(

@@ -43,7 +43,7 @@ from ._pacing import Permit
 from ._public import show_as_public
 from ._validation import check_positive_seconds
 
-__all__ = ["Grant", "NoTokenInTime", "RateLimiter"]
+__all__ = ["NoTokenInTime", "RateLimiter"]
 
 #: The smallest share of a key's refill a client slows to (1/64: a fleet of 64).
 MIN_SHARE = 1 / 64
@@ -99,11 +99,6 @@ class _Share:
 LEARNING_DEFICIT = 0.1
 
 
-#: What a shared bucket handed out with a token, for the report of its answer to refer to:
-#: how many tokens it had granted by then, and when (its own clock).
-Grant = tuple[int, float]
-
-
 class NoTokenInTime(TimeoutError):
     """No token can be had before the caller's deadline (a retry that cannot start in time)."""
 
@@ -111,11 +106,10 @@ class NoTokenInTime(TimeoutError):
 class _BucketPermit:
     """A token of a :class:`RateLimiter`: handed back with its answer by :meth:`finish`."""
 
-    __slots__ = ("_grant", "_limiter", "_sent_at")
+    __slots__ = ("_limiter", "_sent_at")
 
-    def __init__(self, limiter: RateLimiter, grant: Grant | None) -> None:
+    def __init__(self, limiter: RateLimiter) -> None:
         self._limiter = limiter
-        self._grant = grant
         # What X-RateLimit-Reset is read against: the send, not the answer's arrival.
         self._sent_at = time.time()
 
@@ -123,10 +117,7 @@ class _BucketPermit:
         self, status: int | None, rate_limit: RateLimit | None, retry_after: float | None
     ) -> None:
         """Count the attempt as answered (or failed: ``status`` is ``None``), and learn."""
-        limiter = self._limiter
-        limiter.release(status=status, rate_limit=rate_limit, sent_at=self._sent_at)
-        if status is not None and limiter._shared:
-            await limiter._report(status, rate_limit, retry_after, self._grant)
+        self._limiter.release(status=status, rate_limit=rate_limit, sent_at=self._sent_at)
 
 
 class RateLimiter:
@@ -179,9 +170,6 @@ class RateLimiter:
         self._server_limits: bool | None = None
         self._lock = anyio.Lock()
         self._changed = anyio.Event()
-        #: Whether answers are reported to a shared bucket (a subclass's _report): a local
-        #: bucket skips the call, which every request would otherwise pay.
-        self._shared = type(self)._report is not RateLimiter._report
         follow_forks(self)
 
     def _after_fork(self) -> None:
@@ -225,6 +213,11 @@ class RateLimiter:
     def pacing(self) -> bool:
         """False once the server showed it has no limit (until it shows one again)."""
         return self._server_limits is not False
+
+    @property
+    def learned_rate(self) -> float | None:
+        """The refill rate ``X-RateLimit-Reset`` proved (tokens a second), once it did."""
+        return self._learned_rate
 
     def _key_rate(self) -> float:
         """How fast the key's bucket refills, for all its users together."""
@@ -279,14 +272,6 @@ class RateLimiter:
         self._tokens -= 1
         return True
 
-    def _take_now(self) -> bool:
-        """Take a token without waiting, if one is free and nobody is queued for one."""
-        if not self.pacing:
-            return True
-        if self._lock.locked():
-            return False  # others are waiting: queue behind them
-        return self._take()
-
     def _token_due_in(self) -> float:
         """Seconds until a newcomer at the back of the queue would get a token, at best."""
         return max(0.0, (self._waiting + 1 - self._tokens) / self._rate())
@@ -307,14 +292,24 @@ class RateLimiter:
         begun when the bucket's refill rate says no token can come in time (a retry in a
         429 storm fails fast).
         """
-        grant = await self._acquire(give_up_at=give_up_at if deadline is None else deadline)
-        return _BucketPermit(self, grant)
-
-    async def _wait_for_token(self, *, give_up_at: float | None = None) -> None:
-        """Wait for a token (none while pacing is paused); count one request in flight."""
-        if self._take_now():
+        # The common case first, in one frame: a token is free and nobody queues for one.
+        if self._server_limits is False or (not self._lock.locked() and self._take()):
             self._sent()
-            return
+        else:
+            await self._wait_for_token(give_up_at if deadline is None else deadline)
+        return _BucketPermit(self)
+
+    def _untaken_permit(self) -> Permit:
+        """A permit for a request whose token came from elsewhere (a shared bucket).
+
+        Counted in flight here all the same, so that its answer is learned from like any
+        other, and this bucket is ready to take over should the shared one fail.
+        """
+        self._in_flight += 1
+        return _BucketPermit(self)
+
+    async def _wait_for_token(self, give_up_at: float | None) -> None:
+        """Wait for a token (none while pacing is paused); count one request in flight."""
         if give_up_at is not None:
             self._refill(self._clock())
             if loop_time() + self._token_due_in() > give_up_at:
@@ -336,11 +331,6 @@ class RateLimiter:
         if scope.cancelled_caught:
             raise NoTokenInTime
 
-    async def _acquire(self, *, give_up_at: float | None = None) -> Grant | None:
-        """Wait for a token; the grant a shared bucket's report refers to (none here)."""
-        await self._wait_for_token(give_up_at=give_up_at)
-        return None
-
     def _sent(self) -> None:
         """Count a request on its way (and whether it left before the budget was known)."""
         self._in_flight += 1
@@ -349,16 +339,7 @@ class RateLimiter:
             self._blind_total += 1
 
     def _bind(self, api_key: str) -> None:
-        """Hear which key the bucket paces (a shared bucket is per key)."""
-
-    async def _report(
-        self,
-        status: int,
-        rate_limit: RateLimit | None,
-        retry_after: float | None,
-        grant: Grant | None = None,
-    ) -> None:
-        """After :meth:`release`: tell a shared bucket what the server said (none here)."""
+        """Hear which key the bucket paces (a shared bucket is per key; this one is not)."""
 
     async def aclose(self) -> None:
         """Release what the limiter holds (nothing, for this one)."""

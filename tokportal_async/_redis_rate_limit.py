@@ -49,11 +49,11 @@ import anyio
 import anyio.lowlevel
 
 from ._constants import DOCUMENTED_RATE_LIMIT, DOCUMENTED_RATE_WINDOW, RETRY_AFTER_CAP
-from ._fork import set_aside
+from ._fork import follow_forks, set_aside
 from ._models import RateLimit
 from ._pacing import Permit
 from ._public import show_as_public
-from ._rate_limit import Grant, NoTokenInTime, RateLimiter
+from ._rate_limit import NoTokenInTime, RateLimiter
 from ._text import printable
 
 if TYPE_CHECKING:
@@ -211,8 +211,22 @@ end
 )
 
 
+#: What the shared bucket handed out with a token, for the report of its answer to refer
+#: to: how many tokens it had granted by then, and when (Redis's clock).
+Grant = tuple[int, float]
+
+
 class _BadReply(Exception):
     """A reply no script of this version gives: Redis (or what answers as Redis) is wrong."""
+
+
+class _NotRedis(Exception):
+    """redis-py failed in a way Redis never makes it fail (not a ``RedisError``).
+
+    Seen at a server that only looks like Redis (redis-py raises ``AttributeError`` on a
+    ``HELLO`` answered with ``+OK``). Only the script call itself is wrapped: an error of
+    this module's own code is a bug, and is raised, never taken for Redis failing.
+    """
 
 
 #: The replies to a take, by what the first element says.
@@ -260,7 +274,7 @@ def _redis_errors() -> tuple[type[BaseException], ...]:
     from redis.exceptions import RedisError
 
     # TimeoutError: our own bound on a command; OSError: the socket's own failures.
-    return (RedisError, OSError, TimeoutError, _BadReply)
+    return (RedisError, OSError, TimeoutError, _BadReply, _NotRedis)
 
 
 def _check_async_redis(redis: object) -> None:
@@ -316,7 +330,7 @@ def bucket_key(namespace: str, api_key: str) -> str:
     return f"{namespace}:rate-limit:{digest[:40]}"
 
 
-class RedisRateLimiter(RateLimiter):
+class RedisRateLimiter:
     """A rate budget shared through Redis by every client that uses the same key.
 
     Pass it as ``rate_limiter=`` to :class:`~tokportal_async.AsyncTokPortal` or
@@ -333,6 +347,9 @@ class RedisRateLimiter(RateLimiter):
         namespace: the prefix of the Redis key.
 
     Needs the ``redis`` extra (from a clone: ``pip install ".[redis]"``).
+
+    It holds a :class:`~tokportal_async.RateLimiter` of its own, which follows every
+    answer as any client's does, and paces alone while Redis cannot be used.
     """
 
     def __init__(
@@ -343,7 +360,13 @@ class RedisRateLimiter(RateLimiter):
         window: float = DOCUMENTED_RATE_WINDOW,
         namespace: str = "tokportal",
     ) -> None:
-        super().__init__(limit=DOCUMENTED_RATE_LIMIT if limit is None else limit, window=window)
+        #: This process's own bucket: it learns from every answer, and paces alone while
+        #: Redis cannot be used.
+        self._local = RateLimiter(
+            limit=DOCUMENTED_RATE_LIMIT if limit is None else limit, window=window
+        )
+        #: The window as configured, before any answer shows the server's.
+        self._window = float(window)
         try:
             import redis.asyncio as _available  # noqa: F401 - only: is the extra there?
         except ImportError:
@@ -371,9 +394,30 @@ class RedisRateLimiter(RateLimiter):
         self._retry_redis_at: float | None = None
         #: Whether the WARNING for a corrupt bucket was given (once per limiter).
         self._warned_repair = False
+        follow_forks(self)
 
     def __repr__(self) -> str:
         return f"RedisRateLimiter(limit={self.limit}, window={self.window:g})"
+
+    @property
+    def limit(self) -> int:
+        """The bucket's size: the server's ``X-RateLimit-Limit`` once it sent one."""
+        return self._local.limit
+
+    @property
+    def window(self) -> float:
+        """Seconds over which ``limit`` requests refill (as learned, see RateLimiter)."""
+        return self._local.window
+
+    @property
+    def share(self) -> float:
+        """This client's estimated share of the key, as the local bucket sees it."""
+        return self._local.share
+
+    @property
+    def pacing(self) -> bool:
+        """False once the server showed it has no limit (until it shows one again)."""
+        return self._local.pacing
 
     def _bind(self, api_key: str) -> None:
         self._key = bucket_key(self._namespace, api_key)
@@ -401,10 +445,10 @@ class RedisRateLimiter(RateLimiter):
         return anyio.current_time() >= self._retry_redis_at
 
     def _fell_over(self, error: BaseException) -> None:
-        if not isinstance(error, _redis_errors()):
-            # Not Redis failing as Redis fails: a bug, ours or redis-py's (which raises
-            # AttributeError at a server that is not Redis). The request still goes on,
-            # paced locally, but this is said loudly, with its traceback, every time.
+        if isinstance(error, _NotRedis):
+            # Not Redis failing as Redis fails: a server that only looks like Redis, or a
+            # bug of redis-py's. The request still goes on, paced locally, but this is
+            # said loudly, with its traceback, every time.
             logger.error(
                 "Unexpected error from the shared rate limit in Redis; pacing falls back to "
                 "this process's own bucket. Please report it.",
@@ -434,7 +478,12 @@ class RedisRateLimiter(RateLimiter):
         task = asyncio.current_task()
         cancelling = task.cancelling() if task is not None else 0
         with anyio.fail_after(REDIS_TIMEOUT):
-            answer = await script(keys=[self._key], args=args)
+            try:
+                answer = await script(keys=[self._key], args=args)
+            except _redis_errors():
+                raise
+            except Exception as error:  # redis-py failing as Redis never makes it fail
+                raise _NotRedis(f"{type(error).__name__}: {error}") from error
         await _guard_cancellation(task, cancelling)
         return answer
 
@@ -454,27 +503,33 @@ class RedisRateLimiter(RateLimiter):
     ) -> Permit:
         """Take a token from the shared bucket, waiting until one is there.
 
-        Falls back to the in-process bucket while Redis is out of reach. The permit's
-        ``finish`` tells the shared bucket what the server said (a 429 puts it in debt).
+        The :class:`~tokportal_async.Pacer` protocol. Falls back to the in-process bucket
+        while Redis is out of reach. The permit's ``finish`` tells the shared bucket what
+        the server said (a 429 puts it in debt).
         """
-        return await super().acquire(deadline, give_up_at=give_up_at)
+        local, grant = await self._acquire(give_up_at=give_up_at if deadline is None else deadline)
+        return _SharedPermit(self, local, grant)
 
-    async def _acquire(self, *, give_up_at: float | None = None) -> Grant | None:
+    async def _acquire(self, *, give_up_at: float | None = None) -> tuple[Permit, Grant | None]:
+        """A token from Redis, or from the local bucket while Redis is out.
+
+        Returns the local bucket's permit (it learns from every answer) and the shared
+        bucket's grant (``None`` when the token was the local bucket's).
+        """
         started = anyio.current_time()
         while True:
             if self._redis_usable() and anyio.current_time() - started > self._longest_wait():
                 # Longer than any sound bucket makes a take wait: Redis is not one.
                 self._fell_over(_BadReply("no token came in longer than any bucket allows"))
             if not self._redis_usable():
-                await self._wait_for_token(give_up_at=give_up_at)
-                return None
+                return await self._local.acquire(give_up_at), None
             now = anyio.current_time()
             longest = -1.0 if give_up_at is None else max(0.0, give_up_at - now)
             try:
                 take, _ = self._client()
                 answer = await self._run(take, self._args(longest))
                 wait, grant, repaired = _take_reply(answer, self._longest_wait())
-            except Exception as error:  # never fails the request: see _fell_over
+            except _redis_errors() as error:  # never fails the request: see _fell_over
                 self._fell_over(error)
                 continue
             self._retry_redis_at = None
@@ -483,8 +538,7 @@ class RedisRateLimiter(RateLimiter):
             if wait == _NO_TOKEN_IN_TIME:
                 raise NoTokenInTime
             if wait == _TOOK:
-                self._in_flight += 1
-                return grant
+                return self._local._untaken_permit(), grant
             await anyio.sleep(min(wait, POLL_INTERVAL))  # then ask again
 
     async def _report(
@@ -505,14 +559,14 @@ class RedisRateLimiter(RateLimiter):
         extra = [
             rate_limit.limit if rate_limit else -1,
             rate_limit.remaining if rate_limit else -1,
-            self._learned_rate or -1,
+            self._local.learned_rate or -1,
             drain,
             *(grant or (-1, -1)),
         ]
         try:
             _, observe = self._client()
             answer = await self._run(observe, [*self._args(), *extra])
-        except Exception as error:  # never fails the request: see _fell_over
+        except _redis_errors() as error:  # never fails the request: see _fell_over
             self._fell_over(error)
             return
         if _text(answer) == "1":
@@ -525,10 +579,32 @@ class RedisRateLimiter(RateLimiter):
             await client.aclose()
 
     def _after_fork(self) -> None:
-        super()._after_fork()
+        """In a forked child: the Redis client's connections are the parent's.
+
+        The local bucket sets its own state aside (it follows forks itself).
+        """
         if self._url is not None and self._redis is not None:
             set_aside(self._redis)  # the parent's connections: never closed here
             self._redis, self._scripts = None, None
+
+
+class _SharedPermit:
+    """A token of the shared bucket, handed back to both buckets with its answer."""
+
+    __slots__ = ("_grant", "_limiter", "_local")
+
+    def __init__(self, limiter: RedisRateLimiter, local: Permit, grant: Grant | None) -> None:
+        self._limiter = limiter
+        self._local = local
+        self._grant = grant
+
+    async def finish(
+        self, status: int | None, rate_limit: RateLimit | None, retry_after: float | None
+    ) -> None:
+        """Let the local bucket learn from the answer, then tell the shared one."""
+        await self._local.finish(status, rate_limit, retry_after)
+        if status is not None:
+            await self._limiter._report(status, rate_limit, retry_after, self._grant)
 
 
 show_as_public(globals())

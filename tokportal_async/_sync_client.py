@@ -66,6 +66,7 @@ from ._models import (
 from ._pacing import Pacer
 from ._public import show_as_public
 from ._rate_limit import RateLimiter
+from ._redis_rate_limit import RedisRateLimiter
 from ._sync_runtime import PortalRunner, SyncClient
 from ._webhook_endpoints import AsyncWebhooks
 from ._webhook_models import WebhookDelivery, WebhookEndpoint, WebhookEventDescription
@@ -1250,7 +1251,7 @@ class TokPortal(SyncClient[AsyncTokPortal]):
         return self._async.api_version
 
     @property
-    def rate_limiter(self) -> RateLimiter | None:
+    def rate_limiter(self) -> RateLimiter | RedisRateLimiter | None:
         """The built-in bucket that paces this client's requests, if one does.
 
         A :class:`RateLimiter` or a :class:`RedisRateLimiter`; ``None`` when pacing is

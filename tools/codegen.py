@@ -65,10 +65,6 @@ async API and run the generator again.
 """
 '''
 
-# The package is imported from this checkout, whatever is installed.
-sys.path.insert(0, str(ROOT))
-#: The attribute ``@flattens`` sets on an items iterator: the pages method it flattens.
-FLATTENS: str = importlib.import_module("tokportal_async._pagination").FLATTENS_ATTRIBUTE
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -255,8 +251,9 @@ def emit_member(w: Writer, cls: type, function: Function, module: Module) -> str
         return emit_property(w, function, module)
     if isinstance(member, functools.cached_property):
         return emit_resource(w, function, module)
-    if _yields(function) and hasattr(member, FLATTENS):
-        pages = getattr(member, FLATTENS)
+    flattens = importlib.import_module("tokportal_async._pagination").FLATTENS_ATTRIBUTE
+    if _yields(function) and hasattr(member, flattens):
+        pages = getattr(member, flattens)
         if signature(member).parameters != signature(getattr(cls, pages)).parameters:
             raise ValueError(f"{function.name} flattens {pages}, but their parameters differ")
         return emit_delegate(w, function, module, "iterate_flat", pages)
@@ -362,6 +359,10 @@ def render() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Write the facade module, or with ``--check`` say whether it is up to date."""
+    # The package is imported from this checkout, whatever is installed: only when run,
+    # never as a side effect of importing this module.
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
     parser = argparse.ArgumentParser(prog="python tools/codegen.py", description=__doc__)
     parser.add_argument("--check", action="store_true", help="fail if the module is stale")
     expected, current = render(), TARGET.read_text()

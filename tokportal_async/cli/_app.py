@@ -37,7 +37,6 @@ from .._errors import (
     TokPortalError,
 )
 from .._models import Account, AccountBan, AccountDetail, Bundle
-from .._rate_limit import RateLimiter
 from .._redis_rate_limit import RedisRateLimiter
 from .._text import printable
 from .._validation import path_segment
@@ -63,7 +62,7 @@ class Settings:
     verbose: bool
     redis: str | None = None
 
-    def _limiter(self) -> RateLimiter | bool:
+    def _limiter(self) -> RedisRateLimiter | bool:
         """The shared bucket in Redis with ``--redis``; else the client's own."""
         return RedisRateLimiter(self.redis) if self.redis else True
 
