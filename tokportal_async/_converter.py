@@ -7,11 +7,14 @@ timezone, and new enum values are kept as strings. The hooks below say so, and a
 registered before any class hook is built, because class hooks capture the leaf hooks that
 exist when they are made.
 
-The happy path does not go through cattrs' per-field hooks at all: prebuilt functions from
-:mod:`tokportal_async._fast_structure` check the same rules inline. Only when they refuse
-(with :class:`FastPathMiss`, and nothing else) does the detailed converter run, to explain
-the failure with readable, path-bearing lines (or to accept what the fast path was too
-strict to). Any other exception from either path is a bug and propagates as itself.
+The leaf rules (which JSON types a scalar accepts, what a timestamp is, how an open enum
+reads) live in one table, :mod:`tokportal_async._leaf_rules`, which the hooks below are
+made from. The happy path does not go through cattrs' per-field hooks at all: prebuilt
+functions from :mod:`tokportal_async._fast_structure` check the same table's rules
+inline. Only when they refuse (with :class:`FastPathMiss`, and nothing else) does the
+detailed converter run, to explain the failure with readable, path-bearing lines (or to
+accept what the fast path was too strict to). Any other exception from either path is a
+bug and propagates as itself.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import attrs
 
 from ._care_models import CoverageStatus, EditRequestStatus, WarmingSessionStatus
 from ._fast_structure import FastPathMiss, make_fast_structure
+from ._leaf_rules import SCALARS, aware_timestamp, enum_members, type_name
 
 if TYPE_CHECKING:  # cattrs loads with the first answer the fast path cannot take
     import cattrs
@@ -46,7 +50,7 @@ from ._models import (
     VerificationCode,
 )
 
-__all__ = ["DecodeError", "make_converter", "parse_timestamp", "structure"]
+__all__ = ["DecodeError", "make_converter", "structure"]
 
 
 class DecodeError(Exception):
@@ -57,70 +61,31 @@ class DecodeError(Exception):
         super().__init__("; ".join(errors))
 
 
-def _type_name(value: object) -> str:
-    return "null" if value is None else type(value).__name__
+def _scalar(tp: type) -> Callable[[object, type], Any]:
+    """The hook of a scalar leaf: exactly the JSON types the table lists for it."""
+    rule = SCALARS[tp]
+    accepted, name = rule.accepted, rule.name
 
+    def structure_scalar(value: object, _: type) -> Any:
+        if type(value) not in accepted:
+            raise TypeError(f"expected {name}, got {type_name(value)}")
+        # A whole number is a number too, and becomes the float the model holds.
+        return float(typing.cast(float, value)) if tp is float else value
 
-def _strict_str(value: object, _: type) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"expected a string, got {_type_name(value)}")
-    return value
-
-
-def _strict_int(value: object, _: type) -> int:
-    # bool is an int subclass; true is not a count.
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"expected an integer, got {_type_name(value)}")
-    return value
-
-
-def _strict_float(value: object, _: type) -> float:
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        raise TypeError(f"expected a number, got {_type_name(value)}")
-    return float(value)
-
-
-def _strict_bool(value: object, _: type) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"expected a boolean, got {_type_name(value)}")
-    return value
-
-
-def parse_timestamp(value: str) -> datetime:
-    """An ISO 8601 / RFC 3339 timestamp; RFC 3339 allows a lower-case ``t`` and ``z``.
-
-    Raises:
-        ValueError: not a timestamp.
-    """
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        # Python's parser knows only the upper-case letters, and a valid timestamp has
-        # no other letters to change.
-        upper = value.upper()
-        if upper == value:
-            raise
-        return datetime.fromisoformat(upper)
+    return structure_scalar
 
 
 def _aware_datetime(value: object, _: type) -> datetime:
-    if not isinstance(value, str):
-        raise TypeError(f"expected an ISO 8601 timestamp string, got {_type_name(value)}")
-    parsed = parse_timestamp(value)
-    if parsed.tzinfo is None:
-        # A naive timestamp would compare wrongly with every aware one the user holds.
-        raise ValueError(f"timestamp {value!r} has no timezone")
-    return parsed
+    return aware_timestamp(value)
 
 
 def _open_enum(enum_cls: type[enum.StrEnum]) -> Callable[[object, type], str]:
     """Structure a documented value to its member and an undocumented one to its string."""
-    members = {member.value: member for member in enum_cls}
+    members = enum_members(enum_cls)
+    string = _scalar(str)  # an open enum's value is a string first
 
-    def structure_open_enum(value: object, _: type) -> str:
-        if not isinstance(value, str):
-            raise TypeError(f"expected a string, got {_type_name(value)}")
-        return members.get(value, value)
+    def structure_open_enum(value: object, _: type) -> Any:
+        return members.get(string(value, str), value)
 
     return structure_open_enum
 
@@ -140,7 +105,7 @@ def _objects_only(converter: cattrs.Converter) -> Callable[[type], Any]:
 
         def structure_object(value: object, tp: type) -> Any:
             if not isinstance(value, dict):
-                raise TypeError(f"expected an object, got {_type_name(value)}")
+                raise TypeError(f"expected an object, got {type_name(value)}")
             if keeps_raw:
                 return hook({**value, RAW_FIELD: value}, tp)
             return hook(value, tp)
@@ -156,14 +121,14 @@ RAW_FIELD = "raw"
 
 def _json_object(value: object, _: type) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise TypeError(f"expected an object, got {_type_name(value)}")
+        raise TypeError(f"expected an object, got {type_name(value)}")
     return value
 
 
 def _id_like(value: object, _: type) -> int | str:
     """A value kept exactly as sent to be sent back (a quote's ``lock_version``)."""
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise TypeError(f"expected an integer or a string, got {_type_name(value)}")
+        raise TypeError(f"expected an integer or a string, got {type_name(value)}")
     return value
 
 
@@ -184,7 +149,7 @@ def _lists_only(converter: cattrs.Converter) -> Callable[[type], Any]:
 
         def structure_array(value: object, tp: type) -> Any:
             if not isinstance(value, list):
-                raise TypeError(f"expected an array, got {_type_name(value)}")
+                raise TypeError(f"expected an array, got {type_name(value)}")
             return hook(value, tp)
 
         return structure_array
@@ -232,10 +197,8 @@ def _configure(converter: cattrs.Converter) -> None:
         lambda t: t == Mapping[str, Any] | None, _optional(_json_object)
     )
     converter.register_structure_hook(int | str | None, _optional(_id_like))
-    converter.register_structure_hook(str, _strict_str)
-    converter.register_structure_hook(int, _strict_int)
-    converter.register_structure_hook(float, _strict_float)
-    converter.register_structure_hook(bool, _strict_bool)
+    for scalar in SCALARS:
+        converter.register_structure_hook(scalar, _scalar(scalar))
     converter.register_structure_hook(datetime, _aware_datetime)
     for enum_cls in OPEN_ENUMS:
         hook = _open_enum(enum_cls)

@@ -8,9 +8,11 @@ detailed cattrs converter on the same data, which either finds the problem and s
 or accepts what this path was too strict to. So they may refuse more than cattrs, never
 accept more.
 
-Supported field types are the ones the models use: ``str``, ``int``, ``bool``, aware
-``datetime``, open enums (``Platform | str``), attrs classes, ``X | None`` of those, and
-``list[X]``; generic classes (``Page[Account]``) are specialised per argument.
+The rules of each leaf come from :mod:`tokportal_async._leaf_rules`, the table the
+converter's hooks are made from too. Supported field types are the ones the models use:
+``str``, ``int``, ``bool``, aware ``datetime``, open enums (``Platform | str``), attrs
+classes, ``X | None`` of those, and ``list[X]``; generic classes (``Page[Account]``) are
+specialised per argument.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import attrs
+
+from ._leaf_rules import SCALARS, aware_timestamp, enum_members
 
 __all__ = ["FastPathMiss", "make_fast_structure"]
 
@@ -43,19 +47,19 @@ def _miss(*_: object) -> Any:
 
 
 def _aware(value: object) -> datetime:
-    """An aware datetime from an ISO 8601 string; anything else is a miss, never an error."""
-    if type(value) is not str:
-        raise FastPathMiss
+    """The table's timestamp rule; a refusal is a miss (explained by the converter)."""
     try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        try:  # RFC 3339 allows a lower-case "t" and "z"; Python's parser does not
-            parsed = datetime.fromisoformat(value.upper())
-        except ValueError:
-            raise FastPathMiss from None
-    if parsed.tzinfo is None:
-        raise FastPathMiss
-    return parsed
+        return aware_timestamp(value)
+    except (TypeError, ValueError):  # what the rule raises for data, and nothing else
+        raise FastPathMiss from None
+
+
+def _is_not(tp: type, local: str) -> str:
+    """Source that is true when ``local`` is not of the JSON types the table gives ``tp``."""
+    accepted = SCALARS[tp].accepted
+    if len(accepted) == 1:
+        return f"type({local}) is not {accepted[0].__name__}"
+    return f"type({local}) not in ({', '.join(t.__name__ for t in accepted)})"
 
 
 def _required(getter: Callable[[dict[str, Any]], Any]) -> Callable[[dict[str, Any]], Any]:
@@ -86,20 +90,16 @@ class _Builder:
         """Python source that checks ``value`` (an expression) is a ``tp`` and converts it."""
         origin = typing.get_origin(tp)
         args = typing.get_args(tp)
-        if tp is str:
-            return f"({value} if type({value}) is str else _miss())"
-        if tp is int:
-            return f"({value} if type({value}) is int else _miss())"
-        if tp is bool:
-            return f"({value} if type({value}) is bool else _miss())"
+        if tp in SCALARS and tp is not float:  # float converts: not worth a fast path
+            return f"(_miss() if {_is_not(tp, value)} else {value})"
         if tp is datetime:
             return f"_aware({value})"
         if origin in (typing.Union, types.UnionType):
             members = [a for a in args if a is not type(None)]
             enums = [a for a in members if isinstance(a, type) and issubclass(a, enum.Enum)]
             if len(members) == 2 and enums and str in members:  # an open enum: Member | str
-                table = self._name({m.value: m for m in enums[0]}, "members")
-                inner = f"({table}.get({value}, {value}) if type({value}) is str else _miss())"
+                table = self._name(enum_members(enums[0]), "members")
+                inner = f"(_miss() if {_is_not(str, value)} else {table}.get({value}, {value}))"
                 if len(args) == 2:
                     return inner
                 return f"(None if {value} is None else {inner})"  # Member | str | None
@@ -118,12 +118,12 @@ class _Builder:
         """Statements that check and convert the field held in ``local``, in place."""
         # Checks as statements rather than expressions: no re-binding of what is already
         # right, which is most fields. Two timestamps per account add up, too.
-        if tp in (str, int, bool):
-            return [f"    if type({local}) is not {tp.__name__}: _miss()"]
-        for scalar in (str, int, bool):
+        scalars = [scalar for scalar in SCALARS if scalar is not float]
+        if tp in scalars:
+            return [f"    if {_is_not(tp, local)}: _miss()"]
+        for scalar in scalars:
             if tp == scalar | None:
-                check = f"type({local}) is not {scalar.__name__}"
-                return [f"    if {local} is not None and {check}: _miss()"]
+                return [f"    if {local} is not None and {_is_not(scalar, local)}: _miss()"]
         if tp is datetime:
             return [f"    {local} = _aware({local})"]
         if tp == datetime | None:
