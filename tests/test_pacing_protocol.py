@@ -76,6 +76,40 @@ async def test_a_retry_acquires_with_its_deadline_and_a_429_reports_its_wait() -
     assert [(status, wait) for status, _, wait in pacer.finished] == [(429, 0.0), (200, None)]
 
 
+class NoRetryInTime(CountingPacer):
+    """A pacer of one's own that can never grant a retry before its deadline."""
+
+    async def acquire(self, deadline: float | None = None) -> Permit:
+        if deadline is not None:
+            raise TimeoutError
+        return await super().acquire(deadline)
+
+
+async def test_a_pacer_that_times_out_a_retry_ends_the_call_with_the_last_answer() -> None:
+    failing = Reply(503, json={"error": {"code": "UPSTREAM_UNAVAILABLE", "message": "later"}})
+    pacer = NoRetryInTime()
+    async with (
+        scripted_server(failing, failing) as server,
+        AsyncTokPortal("sk_test", base_url=server.base_url, rate_limiter=pacer) as tp,
+    ):
+        fast_retries(tp)
+        with pytest.raises(ServerError, match="rate limit allows a retry") as caught:
+            await tp.accounts.get("a1")
+    assert caught.value.status == 503
+    assert [status for status, _, _ in pacer.finished] == [503]  # one attempt, finished
+
+
+async def test_a_pacer_that_times_out_a_first_attempt_raises_its_timeout() -> None:
+    class NeverGrants(CountingPacer):
+        async def acquire(self, deadline: float | None = None) -> Permit:
+            raise TimeoutError("no permit")
+
+    async with AsyncTokPortal("sk_test", base_url=refused_base_url(),
+                              rate_limiter=NeverGrants()) as tp:  # fmt: skip
+        with pytest.raises(TimeoutError, match="no permit"):
+            await tp.accounts.get("a1")
+
+
 async def test_an_attempt_without_an_answer_is_finished_without_a_status() -> None:
     pacer = CountingPacer()
     async with AsyncTokPortal(

@@ -12,6 +12,7 @@ from tokportal_async import (
     APICertificateError,
     APIConnectionError,
     AsyncTokPortal,
+    Permit,
     RateLimiter,
     RateLimitError,
     ServerError,
@@ -50,11 +51,11 @@ def answer(status: int) -> RawResponse:
 
 def fake_send(
     outcomes: Iterable[Outcome],
-) -> tuple[Callable[[], Awaitable[RawResponse]], list[int]]:
+) -> tuple[Callable[[Permit | None], Awaitable[RawResponse]], list[int]]:
     """A send that plays ``outcomes`` in order, and the list it counts its calls in."""
     queue, calls = list(outcomes), []
 
-    async def send() -> RawResponse:
+    async def send(permit: Permit | None) -> RawResponse:
         calls.append(1)
         outcome = queue.pop(0)
         if isinstance(outcome, APIConnectionError):

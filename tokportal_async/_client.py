@@ -409,17 +409,9 @@ class AsyncTokPortal:
         # ValueError, never an error from inside the HTTP client (see _json.dumps).
         body = None if json is None else dumps(json)
         transport = self._transport
-        limiter = self._rate_limiter
         timeout = self._timeout
 
-        permit: Permit | None = None  # this attempt's, from the pacer
-
-        async def pace(give_up_at: float | None) -> None:
-            nonlocal permit
-            if limiter is not None:
-                permit = await limiter.acquire(give_up_at)
-
-        async def send() -> RawResponse:
+        async def send(permit: Permit | None) -> RawResponse:
             try:
                 response = await transport.request(
                     method, path, params=params, body=body, headers=headers, timeout=timeout
@@ -451,7 +443,12 @@ class AsyncTokPortal:
             return response
 
         return await send_with_retries(
-            send, policy=self._retry_policy, mode=mode, method=method, path=path, pace=pace
+            send,
+            policy=self._retry_policy,
+            mode=mode,
+            method=method,
+            path=path,
+            pacer=self._rate_limiter,
         )
 
 

@@ -39,15 +39,20 @@ def request_id_of(headers: Mapping[str, str]) -> str | None:
     return None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class RawResponse:
-    """An HTTP answer, fully read: what the decoding and the retry policy work on."""
+    """An HTTP answer, fully read: what the decoding and the retry policy work on.
+
+    Read-only by convention (``attrs.evolve`` makes a changed copy): not frozen, because a
+    frozen class's ``__init__`` costs twice as much, and one is made per request.
+    """
 
     status: int
     headers: Mapping[str, str]
     body: bytes
-    #: The URL that answered, for errors that are about the address itself (a 404 for an
-    #: endpoint that is not there). Never holds the key: that travels in a header.
+    #: The address that answered (the base URL and the path, without the query), for
+    #: errors about the address itself (a 404 for an endpoint that is not there). Never
+    #: holds the key: that travels in a header.
     url: str | None = None
     #: Why the retry policy stopped at this answer, said by the error it becomes.
     retry_note: str | None = None

@@ -7,6 +7,7 @@ them; the resources consume what these functions return.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -325,12 +326,16 @@ def _page_of(item_model: type[T]) -> Any:
     return page_model
 
 
-def _header_number(headers: Mapping[str, str], name: str) -> float | None:
-    raw = headers.get(name)
+def _header_number(raw: str | None) -> float | None:
+    """A header's number: a whole one at the cost of ``int()`` (the usual), or a finite float."""
     if raw is None:
         return None
     try:
-        value = float(raw.strip())
+        return int(raw)  # int() takes the surrounding blanks float() does
+    except ValueError:
+        pass
+    try:
+        value = float(raw)
     except ValueError:
         return None
     return value if math.isfinite(value) else None
@@ -344,16 +349,26 @@ def rate_limit_of(headers: Mapping[str, str]) -> RateLimit | None:
     nonsense (no key allows zero requests a minute), and the headers are then ignored
     rather than believed: pacing to it would hold every request for a whole window.
     """
-    limit = _header_number(headers, "X-RateLimit-Limit")
-    remaining = _header_number(headers, "X-RateLimit-Remaining")
+    get = headers.get
+    limit = _header_number(get("X-RateLimit-Limit"))
+    remaining = _header_number(get("X-RateLimit-Remaining"))
     if limit is None or remaining is None or limit < 1:
         return None
-    reset_at = _header_number(headers, "X-RateLimit-Reset")
-    try:
-        reset = datetime.fromtimestamp(reset_at, UTC) if reset_at is not None else None
-    except (OverflowError, OSError, ValueError):
-        reset = None
+    reset = _reset_time(get("X-RateLimit-Reset"))
     return RateLimit(limit=int(limit), remaining=max(0, int(remaining)), reset=reset)
+
+
+@functools.lru_cache(maxsize=16)
+def _reset_time(raw: str | None) -> datetime | None:
+    """``X-RateLimit-Reset`` (a Unix time) as a datetime, if it reads as one.
+
+    Remembered: the answers of a burst share the few whole seconds their resets fall on.
+    """
+    reset_at = _header_number(raw)
+    try:
+        return datetime.fromtimestamp(reset_at, UTC) if reset_at is not None else None
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def error_for(response: RawResponse) -> APIError:

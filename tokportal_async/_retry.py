@@ -27,7 +27,7 @@ import backoff
 from ._clock import loop_time
 from ._constants import DEFAULT_RETRY_DEADLINE, RETRY_AFTER_CAP, RETRY_BASE_DELAY, RETRY_MAX_DELAY
 from ._errors import UNCERTAIN_OUTCOME, APIConnectionError
-from ._rate_limit import NoTokenInTime
+from ._pacing import Pacer, Permit
 from ._raw import RawResponse
 from ._text import printable
 
@@ -106,6 +106,10 @@ def _attempts(count: int) -> str:
     return f"gave up after {count} attempt{'s' if count != 1 else ''}"
 
 
+#: A Stop with nothing to say: the outcome of most attempts, made once.
+_FINAL = Stop()
+
+
 def decide(
     policy: RetryPolicy,
     mode: RetryMode,
@@ -122,7 +126,7 @@ def decide(
     """
     if isinstance(outcome, APIConnectionError):
         if not outcome.retryable:
-            return Stop()  # a certificate or a TLS mismatch: the same again
+            return _FINAL  # a certificate or a TLS mismatch: the same again
         if mode is RetryMode.UNSENT_ONLY and outcome.request_sent:
             return Stop(UNCERTAIN_OUTCOME)  # a call with effects may have taken them
         return _retry_or_stop(policy, attempt, policy.delay(attempt - 1), now, give_up_at,
@@ -131,7 +135,7 @@ def decide(
     if not _status_is_retryable(mode, status):
         if mode is RetryMode.UNSENT_ONLY and status >= 500:
             return Stop(UNCERTAIN_OUTCOME)  # a 5xx may come after a call took effect
-        return Stop()
+        return _FINAL
     retry_after = outcome.retry_after
     if retry_after is not None and retry_after > policy.retry_after_cap:
         # Too long to wait inside one call: let the caller decide.
@@ -170,9 +174,6 @@ def _final(outcome: Outcome, note: str | None) -> RawResponse:
     raise outcome._with_message(f"{outcome.message}; {note}") from outcome.__cause__
 
 
-Pace = Callable[[float | None], Awaitable[None]]
-
-
 class SendRequest(Protocol):
     """How a resource (``tp.accounts``) reaches the API, and all it knows of the client.
 
@@ -193,20 +194,22 @@ class SendRequest(Protocol):
 
 
 async def send_with_retries(
-    send: Callable[[], Awaitable[RawResponse]],
+    send: Callable[[Permit | None], Awaitable[RawResponse]],
     *,
     policy: RetryPolicy,
     mode: RetryMode,
     method: str,
     path: str,
-    pace: Pace | None = None,
+    pacer: Pacer | None = None,
 ) -> RawResponse:
-    """Call ``send`` until :func:`decide` says stop.
+    """Call ``send(permit)`` until :func:`decide` says stop.
 
-    ``pace(give_up_at)`` waits for the rate limiter's token before each attempt: without
-    a bound for the first, and for every retry no later than the deadline, raising
-    :class:`NoTokenInTime` past it. The deadline clock starts when the first attempt is
-    sent, not while it waits for its token: a paced request keeps its retries.
+    Before each attempt, ``pacer.acquire(deadline)`` waits for its permit (which ``send``
+    finishes with the answer): without a bound for the first attempt, and for every retry
+    no later than the deadline. A pacer that says no permit can come in time
+    (``TimeoutError``) ends the retries with the last answer. The deadline clock starts
+    when the first attempt is sent, not while it waits for its permit: a paced request
+    keeps its retries.
 
     Returns the last answer (successful or not: the caller turns statuses into errors,
     and the answer's ``retry_note`` says why retrying stopped); raises the last
@@ -216,21 +219,27 @@ async def send_with_retries(
     attempt = 0
     outcome: Outcome | None = None
     while True:
-        if pace is not None:
+        permit = None
+        if pacer is not None:
             try:
-                await pace(give_up_at)
-            except NoTokenInTime:
-                assert outcome is not None  # the first attempt waits without a bound
+                permit = await pacer.acquire(give_up_at)
+            except TimeoutError:  # NoTokenInTime, or a pacer of the user's own
+                if outcome is None:
+                    raise  # the first attempt waits without a bound: not ours to explain
                 reason = "the retry deadline comes before the rate limit allows a retry"
                 return _final(outcome, f"{_attempts(attempt)}: {reason}")
         attempt += 1
         if give_up_at is None:
             give_up_at = loop_time() + policy.deadline
         try:
-            outcome = await send()
+            outcome = await send(permit)
         except APIConnectionError as error:
             outcome = error
         decision = decide(policy, mode, attempt, outcome, now=loop_time(), give_up_at=give_up_at)
+        if decision is _FINAL:
+            if isinstance(outcome, RawResponse):
+                return outcome
+            raise outcome
         if isinstance(decision, Stop):
             return _final(outcome, decision.note)
         request_id = outcome.request_id if isinstance(outcome, RawResponse) else None

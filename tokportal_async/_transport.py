@@ -107,6 +107,8 @@ class Transport:
         self._api_key = api_key
         self._api_key_bytes = api_key.encode("utf-8")
         self._base_url = base_url
+        #: The base URL as text, which every request's URL starts with.
+        self._base = str(base_url)
         self._timeout = timeout
         self._max_response_bytes = max_response_bytes
         self._session = session
@@ -193,7 +195,7 @@ class Transport:
         """``base_url`` joined with an already percent-encoded ``path`` (``/accounts/x``)."""
         # encoded=True: the path's %2F must stay %2F; re-encoding or normalizing it would
         # let an id containing "/" address another resource.
-        return URL(str(self._base_url) + path, encoded=True)
+        return URL(self._base + path, encoded=True)
 
     async def request(
         self,
@@ -237,12 +239,12 @@ class Transport:
                 raise_for_status=False,  # statuses are ours to read, even on a strict session
                 middlewares=(one_dispatch_only,),
             ) as response:
-                body = await self._read(response, method, path)
                 return RawResponse(
                     status=response.status,
                     headers=response.headers,
-                    body=body,
-                    url=str(response.url),
+                    body=await self._read(response, method, path),
+                    # No redirect is followed: the address that answered is the one asked.
+                    url=self._base + path,
                     method=method,
                     path=path,
                 )
@@ -266,6 +268,21 @@ class Transport:
             raise describe_oversized(
                 response.status, response.headers, announced, limit, method=method, path=path
             )
+        if announced is not None and "Content-Encoding" not in response.headers:
+            # A length within the limit, and no decompression that could grow it: aiohttp
+            # reads no further than the length, in one call instead of a loop of chunks.
+            body = await response.read()
+        else:
+            body = await self._read_bounded(response, limit, method, path)
+        if response.status >= 300 and self._api_key_bytes in body:
+            # A server that echoes the key in an error message must not put it in ours.
+            body = body.replace(self._api_key_bytes, MASK.encode())
+        return body
+
+    async def _read_bounded(
+        self, response: aiohttp.ClientResponse, limit: int, method: str, path: str
+    ) -> bytes:
+        """A body of unknown or compressed length, stopped as soon as it passes ``limit``."""
         chunks: list[bytes] = []
         size = 0
         async for chunk in response.content.iter_any():
@@ -275,11 +292,7 @@ class Transport:
                     response.status, response.headers, size, limit, method=method, path=path
                 )
             chunks.append(chunk)
-        body = b"".join(chunks)
-        if response.status >= 300 and self._api_key_bytes in body:
-            # A server that echoes the key in an error message must not put it in ours.
-            body = body.replace(self._api_key_bytes, MASK.encode())
-        return body
+        return b"".join(chunks)
 
     def _failure(self, exc: BaseException, method: str, path: str) -> APIConnectionError:
         """The SDK's error for a transport failure, saying whether the request went out."""

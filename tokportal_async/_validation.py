@@ -66,6 +66,10 @@ def check_positive_seconds(name: str, value: float, *, allow_zero: bool = False)
         raise ValueError(f"{name} must be {bound} seconds, got {value!r}")
 
 
+#: An id made only of the characters no URL encodes (RFC 3986's unreserved).
+_UNRESERVED = re.compile(r"[A-Za-z0-9._~-]+")
+
+
 def path_segment(name: str, value: str) -> str:
     """``value`` checked and percent-encoded as one URL path segment.
 
@@ -73,6 +77,8 @@ def path_segment(name: str, value: str) -> str:
     can never climb to another path or add a query. ``.`` and ``..`` survive encoding as
     themselves and would be resolved as dot-segments, so they are refused.
     """
+    if type(value) is str and _UNRESERVED.fullmatch(value) and value not in (".", ".."):
+        return value  # what quote() would return: nothing in it to encode (most ids)
     if not isinstance(value, str):
         raise ValueError(f"{name} must be a string, got {type(value).__name__}")
     if not value.strip():
