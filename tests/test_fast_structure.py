@@ -31,6 +31,7 @@ from tokportal_async._converter import (
     _FAST,
     DecodeError,
     _detailed,
+    _fast_for,
     _structure_detailed,
     make_converter,
     structure,
@@ -89,7 +90,8 @@ def replaced(data: Any, path: tuple[Any, ...], value: Any) -> Any:
 @pytest.mark.parametrize(("name", "model"), CASES, ids=[c[0] for c in CASES])
 def test_fast_path_agrees_with_the_detailed_converter(name: str, model: Any) -> None:
     data = _data(name)
-    fast = _FAST[model]
+    fast = _fast_for(model)
+    assert fast is not None
     assert fast(data) == _detailed().structure(data, model)
     tried = 0
     for path in leaf_paths(data):

@@ -190,3 +190,26 @@ def test_the_blocking_client_has_with_options_on_the_same_thread() -> None:
         assert len(patient.accounts.list(per_page=2)) == 2
         patient.close()  # nothing: the original owns the thread and the pool
         assert len(tp.accounts.list(per_page=1)) == 1
+
+
+async def test_closing_a_copy_closes_only_the_pacer_it_was_given(sandbox: Sandbox) -> None:
+    own, given = CountingPacer(), CountingPacer()
+    async with AsyncTokPortal(**sandbox.client_kwargs(), rate_limiter=own) as tp:
+        shared = tp.with_options(max_retries=0)
+        paced_apart = tp.with_options(rate_limiter=given)
+        await shared.aclose()
+        await paced_apart.aclose()
+        assert (own.closed, given.closed) == (False, True)
+        assert not tp.is_closed  # the pool is the original's
+        await paced_apart.accounts.list(per_page=1)  # and still serves the copy
+    assert own.closed
+
+
+def test_closing_a_blocking_copy_closes_only_the_pacer_it_was_given() -> None:
+    given = CountingPacer()
+    with serve_in_thread(accounts=3) as sandbox, TokPortal(**sandbox.client_kwargs()) as tp:
+        copy = tp.with_options(rate_limiter=given)
+        copy.accounts.list(per_page=1)
+        copy.close()
+        assert given.closed
+        assert len(tp.accounts.list(per_page=1).data) == 1  # the original still works

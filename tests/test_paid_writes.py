@@ -307,13 +307,24 @@ def test_request_sends_a_caller_key_and_retries_a_keyed_write_like_a_read(
     assert len(debits(sandbox)) == 1
 
 
-@pytest.mark.parametrize("endpoint", ["reveal-credentials", "verification-code"])
+@pytest.mark.parametrize(
+    "path", ["/accounts/x/reveal-credentials", "/accounts/x/verification-code/", "/webhooks"]
+)
 def test_request_refuses_a_key_on_secret_bearing_calls(
-    client: Driver, sandbox: Sandbox, endpoint: str
+    client: Driver, sandbox: Sandbox, path: str
 ) -> None:
     with pytest.raises(ValueError, match="secret-bearing"):
-        client.call("tp.request", "POST", f"/accounts/x/{endpoint}", idempotency_key="k")
+        client.call("tp.request", "POST", path, idempotency_key="k")
     assert len(sandbox.state.requests) == 0
+
+
+def test_request_takes_a_key_on_paths_that_only_look_secret_bearing(
+    client: Driver, sandbox: Sandbox
+) -> None:
+    """Only the declared operations are refused: a read of a webhook list, or a path that
+    merely ends in the same word under another resource, is sent with its key."""
+    client.call("tp.request", "GET", "/webhooks", idempotency_key="k")
+    assert [r.headers.get("Idempotency-Key") for r in sandbox.state.requests] == ["k"]
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -186,6 +186,15 @@ def test_the_decision_for_each_outcome(
     assert decide(NO_WAIT, mode, attempt, outcome, now=now, give_up_at=FAR) == expected
 
 
+@pytest.mark.parametrize("mode", list(RetryMode))
+@pytest.mark.parametrize("status", [200, 201, 202, 204, 299])
+def test_every_2xx_is_final_as_it_is(mode: RetryMode, status: int) -> None:
+    """What the retry loop returns at once for a 2xx, without asking decide()."""
+    for attempt in (1, 3, 99):
+        decision = decide(NO_WAIT, mode, attempt, answer(status), now=FAR + 1, give_up_at=FAR)
+        assert decision == Stop()
+
+
 def test_retry_after_is_a_floor_and_past_the_cap_a_stop() -> None:
     def asked(seconds: str) -> RawResponse:
         return RawResponse(status=429, headers={"Retry-After": seconds}, body=b"{}")

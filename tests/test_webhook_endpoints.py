@@ -8,7 +8,6 @@ import pytest
 
 from tokportal_async import (
     AsyncTokPortal,
-    BadRequestError,
     NotFoundError,
     Page,
     WebhookDelivery,
@@ -115,14 +114,26 @@ def test_bad_endpoints_are_refused_before_sending(
 
 
 @pytest.mark.anyio
-async def test_a_key_on_creation_is_refused_by_the_sandbox() -> None:
-    # The SDK never sends one; a raw request that does is refused, as TokPortal refuses it.
+async def test_a_key_on_creation_is_refused_by_the_sdk_and_by_the_sandbox() -> None:
+    # The SDK never sends one, not even through tp.request; a request that does is refused
+    # by the sandbox, as TokPortal refuses it.
+    import aiohttp
+
     from tokportal_async.sandbox import Sandbox as AsyncSandbox
 
+    body = {"url": "https://e.com/h", "events": ["a"]}
     async with AsyncSandbox(accounts=1) as running, AsyncTokPortal(**running.client_kwargs()) as tp:
-        with pytest.raises(BadRequestError) as caught:
-            await tp.request(
-                "POST", "/webhooks", json={"url": "https://e.com/h", "events": ["a"]},
-                idempotency_key="k-1",
-            )  # fmt: skip
-    assert caught.value.code == "IDEMPOTENCY_KEY_NOT_ALLOWED_FOR_SENSITIVE_RESPONSE"
+        with pytest.raises(ValueError, match="secret-bearing"):
+            await tp.request("POST", "/webhooks", json=body, idempotency_key="k-1")
+        assert len(running.state.requests) == 0
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(
+                f"{running.base_url}/webhooks",
+                json=body,
+                headers={"X-API-Key": running.api_key, "Idempotency-Key": "k-1"},
+            ) as answer,
+        ):
+            refusal = await answer.json()
+    assert answer.status == 400
+    assert refusal["error"]["code"] == "IDEMPOTENCY_KEY_NOT_ALLOWED_FOR_SENSITIVE_RESPONSE"

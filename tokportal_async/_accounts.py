@@ -73,6 +73,8 @@ T = TypeVar("T")
 _GET = Operation("GET", "/accounts/{account_id}")
 _REVEAL = Operation("POST", "/accounts/{account_id}/reveal-credentials", Access.SECRET)
 _VERIFICATION_CODE = Operation("POST", "/accounts/{account_id}/verification-code", Access.SECRET)
+#: The operations whose answers carry secrets, which TokPortal never replays.
+SECRET_OPERATIONS = (_REVEAL, _VERIFICATION_CODE)
 
 
 def _fails_for_all(error: BaseException) -> bool:

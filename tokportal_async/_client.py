@@ -15,6 +15,7 @@ import anyio
 import attrs
 
 from ._account_bans import AsyncAccountBans
+from ._accounts import SECRET_OPERATIONS as ACCOUNT_SECRETS
 from ._accounts import AsyncAccounts
 from ._api_response import APIResponse
 from ._constants import (
@@ -32,6 +33,7 @@ from ._idempotency import idempotency_key as check_idempotency_key
 from ._idempotency import write_headers
 from ._json import dumps
 from ._models import RateLimit
+from ._operations import secret_bearing
 from ._pacing import Pacer, Permit
 from ._public import show_as_public
 from ._query import query
@@ -49,6 +51,7 @@ from ._validation import (
     request_method,
     request_path,
 )
+from ._webhook_endpoints import SECRET_OPERATIONS as WEBHOOK_SECRETS
 from ._webhook_endpoints import AsyncWebhooks
 
 if TYPE_CHECKING:  # aiohttp is the transport's: here it only types two arguments
@@ -62,8 +65,8 @@ logger = logging.getLogger("tokportal_async")
 
 #: Methods that only read, and so are safe to send again after any failure.
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-#: The ends of the paths TokPortal never replays (``reject-sensitive-response``).
-_SECRET_BEARING = ("/reveal-credentials", "/verification-code")
+#: The operations TokPortal never replays (``reject-sensitive-response``), as declared.
+_SECRET_OPERATIONS = (*ACCOUNT_SECRETS, *WEBHOOK_SECRETS)
 
 
 def _check_pacer(rate_limiter: object) -> None:
@@ -169,8 +172,10 @@ class AsyncTokPortal:
         self._retry_policy = RetryPolicy(max_retries=max_retries, deadline=float(retry_deadline))
         #: The transport's own timeout unless with_options gave this client another.
         self._timeout: aiohttp.ClientTimeout | None = None
-        #: Whether aclose() closes the pool and the pacer: a with_options copy shares them.
+        #: Whether aclose() closes the pool: a with_options copy shares its original's.
         self._owns_resources = True
+        #: Whether aclose() closes the pacer: a copy closes only one given to it.
+        self._owns_pacer = True
         self._rate_limiter: Pacer | None = None
         self._use_pacer(rate_limiter)
         self._rate_limit: RateLimit | None = None
@@ -234,8 +239,8 @@ class AsyncTokPortal:
 
         For one part of a program that needs other retries or timeouts (a batch job's
         patience, a health check's haste) without a second pool or a second rate budget.
-        Only what is given changes. The copy is closed with this client: close the
-        original, not the copy.
+        Only what is given changes. The pool is this client's, closed with it; closing
+        the copy closes only a pacer given to it (``rate_limiter=``).
 
         Example::
 
@@ -270,6 +275,7 @@ class AsyncTokPortal:
         clone._retry_policy = attrs.evolve(self._retry_policy, **changes)
         clone._timeout = new_timeout
         clone._owns_resources = False
+        clone._owns_pacer = rate_limiter is not None
         if rate_limiter is not None:
             clone._use_pacer(rate_limiter)
         return clone
@@ -314,12 +320,12 @@ class AsyncTokPortal:
     async def aclose(self) -> None:
         """Close the connection pool (only if the client created it). Safe to call twice.
 
-        A :meth:`with_options` copy closes nothing: the client it came from owns the pool.
+        A :meth:`with_options` copy closes only a pacer it was given: the client it came
+        from owns the pool.
         """
-        if not self._owns_resources:
-            return
-        await self._transport.aclose()
-        if self._rate_limiter is not None:
+        if self._owns_resources:
+            await self._transport.aclose()
+        if self._owns_pacer and self._rate_limiter is not None:
             await self._rate_limiter.aclose()
 
     async def request(
@@ -358,8 +364,8 @@ class AsyncTokPortal:
             idempotency_key: send this ``Idempotency-Key`` (the same on every retry), for
                 a ``standard`` write: TokPortal then replays its first answer instead of
                 acting twice, so the request is retried like a read. Refused for the
-                secret-bearing calls (``reveal-credentials``, ``verification-code``),
-                which TokPortal never replays.
+                secret-bearing calls (``reveal-credentials``, ``verification-code``,
+                creating a webhook endpoint), which TokPortal never replays.
 
         Raises:
             APIError: a non-2xx answer, as its typed subclass.
@@ -374,7 +380,7 @@ class AsyncTokPortal:
             raise ValueError("params names must be non-empty strings")
         headers = None
         if idempotency_key is not None:
-            if path.rstrip("/").endswith(_SECRET_BEARING):
+            if secret_bearing(_SECRET_OPERATIONS, method, path):
                 raise ValueError(
                     f"{path} is a secret-bearing call: TokPortal refuses an Idempotency-Key "
                     "there and never replays it"

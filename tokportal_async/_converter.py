@@ -235,10 +235,20 @@ def _detailed() -> cattrs.Converter:
     return make_converter()
 
 
-#: One prebuilt strict function per response model, for the happy path.
-_FAST: dict[Any, Callable[[Any], Any]] = {
-    model: make_fast_structure(model) for model in RESPONSE_MODELS
-}
+#: The strict happy-path function of each response model read so far.
+_FAST: dict[Any, Callable[[Any], Any]] = {}
+
+
+def _fast_for(model: Any) -> Callable[[Any], Any] | None:
+    """``model``'s happy-path function, or ``None`` for a model without one.
+
+    Written on the model's first answer, not at import: a program pays only for the
+    models it reads.
+    """
+    fast = _FAST.get(model)
+    if fast is None and model in RESPONSE_MODELS:
+        fast = _FAST[model] = make_fast_structure(model)
+    return fast
 
 
 def structure(
@@ -255,7 +265,7 @@ def structure(
     """
     if converter is not None:
         return _structure_detailed(data, model, path, converter)
-    fast = _FAST.get(model)
+    fast = _fast_for(model)
     if fast is not None:
         try:
             return fast(data)

@@ -18,7 +18,9 @@ answer is decoded (``data``, a page, a paid result).
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+import functools
+import re
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 import attrs
@@ -30,7 +32,7 @@ from ._response import decode_data, decode_optional_data, decode_paid
 from ._retry import RetryMode, SendRequest
 from ._validation import path_segment
 
-__all__ = ["Access", "Operation"]
+__all__ = ["Access", "Operation", "secret_bearing"]
 
 T = TypeVar("T")
 
@@ -54,6 +56,10 @@ class Operation:
     def __attrs_post_init__(self) -> None:
         if (self.access is Access.READ) != (self.method == "GET"):
             raise ValueError(f"{self.method} {self.path}: only GET is a read")
+
+    def matches(self, method: str, path: str) -> bool:
+        """Whether ``method`` on ``path`` (as sent: ids filled in) is this operation."""
+        return method == self.method and bool(_pattern(self.path).fullmatch(path.rstrip("/")))
 
     def path_for(self, ids: Mapping[str, str]) -> str:
         """The path with each hole filled by its id, checked and encoded as one segment."""
@@ -133,3 +139,15 @@ class Operation:
                 raise ValueError(f"{self.method} {self.path} takes no idempotency key")
             return None
         return idempotency_key(key)
+
+
+@functools.lru_cache(maxsize=64)
+def _pattern(template: str) -> re.Pattern[str]:
+    """A path template (``/accounts/{account_id}``) as a pattern: each hole one segment."""
+    parts = re.split(r"\{\w+\}", template)
+    return re.compile("[^/]+".join(re.escape(part) for part in parts))
+
+
+def secret_bearing(operations: Iterable[Operation], method: str, path: str) -> bool:
+    """Whether ``method`` on ``path`` is one of ``operations`` that are :attr:`Access.SECRET`."""
+    return any(op.access is Access.SECRET and op.matches(method, path) for op in operations)

@@ -235,6 +235,9 @@ async def send_with_retries(
             outcome = await send(permit)
         except APIConnectionError as error:
             outcome = error
+        else:
+            if outcome.status < 300:
+                return outcome  # what decide() says of every 2xx, in any mode (tested)
         decision = decide(policy, mode, attempt, outcome, now=loop_time(), give_up_at=give_up_at)
         if decision is _FINAL:
             if isinstance(outcome, RawResponse):

@@ -1277,8 +1277,8 @@ class TokPortal(SyncClient[AsyncTokPortal]):
 
         For one part of a program that needs other retries or timeouts (a batch job's
         patience, a health check's haste) without a second pool or a second rate budget.
-        Only what is given changes. The copy is closed with this client: close the
-        original, not the copy.
+        Only what is given changes. The pool is this client's, closed with it; closing
+        the copy closes only a pacer given to it (``rate_limiter=``).
 
         Example::
 
@@ -1364,8 +1364,8 @@ class TokPortal(SyncClient[AsyncTokPortal]):
             idempotency_key: send this ``Idempotency-Key`` (the same on every retry), for
                 a ``standard`` write: TokPortal then replays its first answer instead of
                 acting twice, so the request is retried like a read. Refused for the
-                secret-bearing calls (``reveal-credentials``, ``verification-code``),
-                which TokPortal never replays.
+                secret-bearing calls (``reveal-credentials``, ``verification-code``,
+                creating a webhook endpoint), which TokPortal never replays.
 
         Raises:
             APIError: a non-2xx answer, as its typed subclass.

@@ -225,8 +225,18 @@ def _shutdown(runner: PortalRunner, client: _Closeable) -> None:
 A = TypeVar("A", bound=_Closeable)
 
 
-def _nothing(runner: PortalRunner, client: _Closeable) -> None:
-    """What closing a sibling client does: its original owns the pool and the thread."""
+def _close_sibling(runner: PortalRunner, client: _Closeable) -> None:
+    """What closing a sibling client does: close what it owns (a pacer given to it).
+
+    Its original owns the pool and the thread. Once that is closed, or from the loop's own
+    thread (the garbage collector may finalize there), there is nothing it can run on.
+    """
+    if runner.closed or threading.get_ident() == runner._loop_thread_id:
+        return
+    try:
+        runner.call(client.aclose())
+    except RuntimeError:  # the original closed meanwhile: the thread is gone
+        return
 
 
 class SyncClient(Generic[A]):
@@ -246,12 +256,13 @@ class SyncClient(Generic[A]):
     def _sibling(self, async_client: A) -> Self:
         """A client on ``async_client`` (which shares this one's pool), on the same runner.
 
-        It owns nothing: closing it does nothing, and this client's close stops both.
+        It owns no pool and no thread: closing it closes only a pacer it was given, and
+        this client's close stops both.
         """
         sibling = type(self).__new__(type(self))
         sibling._async = async_client
         sibling._runner = self._runner
-        sibling._finalizer = weakref.finalize(sibling, _nothing, self._runner, async_client)
+        sibling._finalizer = weakref.finalize(sibling, _close_sibling, self._runner, async_client)
         return sibling
 
     def close(self) -> None:

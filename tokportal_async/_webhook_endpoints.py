@@ -34,6 +34,8 @@ _DELETE = Operation("DELETE", _ENDPOINT, Access.WRITE)
 _TEST = Operation("POST", f"{_ENDPOINT}/test", Access.WRITE)
 _RETRY = Operation("POST", f"{_ENDPOINT}/deliveries/{{delivery_id}}/retry", Access.WRITE)
 _EVENT_TYPES = Operation("GET", "/webhooks/events")
+#: The operations whose answers carry secrets (a new endpoint's signing secret).
+SECRET_OPERATIONS = (_CREATE,)
 _ENDPOINTS = PagedEndpoint("/webhooks", WebhookEndpoint, WebhookEndpointFilters)
 _DELIVERIES = PagedEndpoint(f"{_ENDPOINT}/deliveries", WebhookDelivery, WebhookDeliveryFilters)
 
