@@ -178,16 +178,6 @@ class AccountCare:
         account_id: str,
         quote: CoverageQuote,
         *,
-        dry_run: Literal[True],
-        idempotency_key: str | None = None,
-    ) -> PaidResult[Any]: ...
-
-    @overload
-    async def reactivate_coverage(
-        self,
-        account_id: str,
-        quote: CoverageQuote,
-        *,
         dry_run: bool,
         idempotency_key: str | None = None,
     ) -> PaidResult[Any]: ...
@@ -272,20 +262,6 @@ class AccountCare:
         biography: str | None = None,
         profile_picture_url: str | None = None,
         link_in_bio: str | None = None,
-        dry_run: Literal[True],
-        idempotency_key: str | None = None,
-    ) -> PaidResult[Any]: ...
-
-    @overload
-    async def create_edit_request(
-        self,
-        account_id: str,
-        *,
-        username: str,
-        visible_name: str,
-        biography: str | None = None,
-        profile_picture_url: str | None = None,
-        link_in_bio: str | None = None,
         dry_run: bool,
         idempotency_key: str | None = None,
     ) -> PaidResult[Any]: ...
@@ -342,16 +318,6 @@ class AccountCare:
         dry_run: Literal[False] = False,
         idempotency_key: str | None = None,
     ) -> PaidResult[WarmingSession]: ...
-
-    @overload
-    async def rewarm(
-        self,
-        account_id: str,
-        search_terms: Iterable[str],
-        *,
-        dry_run: Literal[True],
-        idempotency_key: str | None = None,
-    ) -> PaidResult[Any]: ...
 
     @overload
     async def rewarm(

@@ -116,16 +116,6 @@ class Accounts:
         account_id: str,
         quote: CoverageQuote,
         *,
-        dry_run: Literal[True],
-        idempotency_key: str | None = None,
-    ) -> PaidResult[Any]: ...
-
-    @overload
-    def reactivate_coverage(
-        self,
-        account_id: str,
-        quote: CoverageQuote,
-        *,
         dry_run: bool,
         idempotency_key: str | None = None,
     ) -> PaidResult[Any]: ...
@@ -193,20 +183,6 @@ class Accounts:
         biography: str | None = None,
         profile_picture_url: str | None = None,
         link_in_bio: str | None = None,
-        dry_run: Literal[True],
-        idempotency_key: str | None = None,
-    ) -> PaidResult[Any]: ...
-
-    @overload
-    def create_edit_request(
-        self,
-        account_id: str,
-        *,
-        username: str,
-        visible_name: str,
-        biography: str | None = None,
-        profile_picture_url: str | None = None,
-        link_in_bio: str | None = None,
         dry_run: bool,
         idempotency_key: str | None = None,
     ) -> PaidResult[Any]: ...
@@ -257,16 +233,6 @@ class Accounts:
         dry_run: Literal[False] = False,
         idempotency_key: str | None = None,
     ) -> PaidResult[WarmingSession]: ...
-
-    @overload
-    def rewarm(
-        self,
-        account_id: str,
-        search_terms: Iterable[str],
-        *,
-        dry_run: Literal[True],
-        idempotency_key: str | None = None,
-    ) -> PaidResult[Any]: ...
 
     @overload
     def rewarm(
