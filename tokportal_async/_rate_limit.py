@@ -168,14 +168,17 @@ class RateLimiter:
         self._first_done = False
         #: None until the first answer; then whether the server reports a limit at all.
         self._server_limits: bool | None = None
-        self._lock = anyio.Lock()
-        self._changed = anyio.Event()
+        #: The queue of waiters, and what wakes them: made by the first request that waits.
+        #: (Making anyio's primitives loads its event-loop backend, tens of milliseconds
+        #: that a program whose requests never wait need not pay.)
+        self._lock: anyio.Lock | None = None
+        self._changed: anyio.Event | None = None
         follow_forks(self)
 
     def _after_fork(self) -> None:
         """In a forked child: the parent's waiters and requests in flight are not here."""
-        self._lock = anyio.Lock()
-        self._changed = anyio.Event()
+        self._lock = None
+        self._changed = None
         self._in_flight = 0
         self._waiting = 0
         self._sent_blind = 0
@@ -261,8 +264,20 @@ class RateLimiter:
 
     def _notify(self) -> None:
         # Waiters sleep until their token is due or until the picture changes.
-        self._changed.set()
-        self._changed = anyio.Event()
+        if self._changed is not None:
+            self._changed.set()
+            self._changed = anyio.Event()
+
+    def _queued(self) -> bool:
+        """Whether requests are queued for a token (one holds the lock, others behind it)."""
+        return self._lock is not None and self._lock.locked()
+
+    def _waiters(self) -> anyio.Lock:
+        """The fair lock waiters queue on, made when the first request has to wait."""
+        if self._lock is None:
+            self._lock = anyio.Lock()
+            self._changed = anyio.Event()
+        return self._lock
 
     def _take(self) -> bool:
         """Take a token if one is free now."""
@@ -293,7 +308,7 @@ class RateLimiter:
         429 storm fails fast).
         """
         # The common case first, in one frame: a token is free and nobody queues for one.
-        if self._server_limits is False or (not self._lock.locked() and self._take()):
+        if self._server_limits is False or (not self._queued() and self._take()):
             self._sent()
         else:
             await self._wait_for_token(give_up_at if deadline is None else deadline)
@@ -319,10 +334,11 @@ class RateLimiter:
             with anyio.move_on_after(
                 None if give_up_at is None else give_up_at - loop_time()
             ) as scope:
-                async with self._lock:
+                async with self._waiters():
                     while self.pacing and not self._take():
                         wait = (1 - self._tokens) / self._rate()
                         changed = self._changed
+                        assert changed is not None  # made with the lock
                         with anyio.move_on_after(wait):
                             await changed.wait()
                     self._sent()
@@ -364,7 +380,7 @@ class RateLimiter:
         if status is None or rate_limit is None:
             self._share.answered()
         if status is None:
-            if self._lock.locked():
+            if self._queued():
                 self._notify()
             return
         if rate_limit is not None:
@@ -403,7 +419,7 @@ class RateLimiter:
             has_room = rate_limit.remaining > 0 if rate_limit is not None else status < 400
             if has_room:
                 self._refused = False
-        if self._lock.locked():
+        if self._queued():
             self._notify()  # only a queued waiter can care
 
 
