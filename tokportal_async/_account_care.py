@@ -9,26 +9,15 @@ checks, and its decoding; every write is keyed (see :mod:`tokportal_async._idemp
 from __future__ import annotations
 
 import builtins
+import functools
 from collections.abc import AsyncGenerator, Iterable, Mapping
-from typing import Any, Literal, Unpack, overload
+from typing import TYPE_CHECKING, Any, Literal, Unpack, overload
 from urllib.parse import urlsplit
 
 import attrs
 
 from ._about import About
-from ._care_models import (
-    AccountAnalytics,
-    AnalyticsRefresh,
-    AnalyticsRefreshStatus,
-    CommentingProfile,
-    Coverage,
-    CoverageQuote,
-    EditRequest,
-    VideoAnalytics,
-    WarmingSession,
-)
 from ._constants import DEFAULT_ITER_PER_PAGE
-from ._credit_models import PaidResult
 from ._errors import NotFoundError
 from ._filters import VideoAnalyticsFilters
 from ._models import Page
@@ -38,6 +27,20 @@ from ._pagination import flattens
 from ._response import same_id
 from ._retry import SendRequest
 from ._validation import check_flag, path_segment
+
+if TYPE_CHECKING:  # the care models load with the first care call, not the package
+    from ._care_models import (
+        AccountAnalytics,
+        AnalyticsRefresh,
+        AnalyticsRefreshStatus,
+        CommentingProfile,
+        Coverage,
+        CoverageQuote,
+        EditRequest,
+        VideoAnalytics,
+        WarmingSession,
+    )
+    from ._credit_models import PaidResult
 
 __all__ = ["AccountCare", "account_ids"]
 
@@ -53,9 +56,15 @@ _ANALYTICS = Operation("GET", f"{_ACCOUNT}/analytics")
 _CAN_REFRESH = Operation("GET", f"{_ACCOUNT}/analytics/can-refresh")
 _REFRESH = Operation("POST", f"{_ACCOUNT}/analytics/refresh", Access.WRITE)
 _COMMENTING_PROFILE = Operation("PATCH", f"{_ACCOUNT}/commenting-profile", Access.WRITE)
-_VIDEO_ANALYTICS = PagedEndpoint(
-    f"{_ACCOUNT}/analytics/videos", VideoAnalytics, VideoAnalyticsFilters
-)
+
+
+@functools.cache
+def _video_analytics() -> PagedEndpoint[VideoAnalytics]:
+    """The paged endpoint of an account's videos, made with its model's first use."""
+    from ._care_models import VideoAnalytics
+
+    return PagedEndpoint(f"{_ACCOUNT}/analytics/videos", VideoAnalytics, VideoAnalyticsFilters)
+
 
 #: Rewarm terms: 3 to 30, by threes (TokPortal's rule, checked before anything is paid).
 MIN_TERMS, MAX_TERMS, TERMS_STEP = 3, 30, 3
@@ -108,6 +117,8 @@ def _search_terms(terms: Iterable[str]) -> builtins.list[str]:
 
 
 def _quote_body(account_id: str, quote: CoverageQuote) -> dict[str, Any]:
+    from ._care_models import CoverageQuote
+
     if not isinstance(quote, CoverageQuote):
         raise ValueError(
             "quote must be the CoverageQuote of tp.accounts.coverage(account_id)"
@@ -153,6 +164,8 @@ class AccountCare:
                 print("reactivating costs", cov.reactivation_quote.credits, "credits")
         """
         ids = account_ids(account_id)
+        from ._care_models import Coverage
+
         with About(account_id):
             found = await _COVERAGE.data(
                 self._send, Coverage, ids, identity=("account_id", account_id)
@@ -203,6 +216,8 @@ class AccountCare:
         """
         ids = account_ids(account_id)
         body = _quote_body(account_id, quote)
+        from ._care_models import Coverage
+
         with About(account_id):
             return await _REACTIVATE.paid(
                 self._send, Coverage, ids, json=body, key=idempotency_key, dry_run=dry_run,
@@ -218,6 +233,8 @@ class AccountCare:
         ``MANAGED_ACCOUNT_TASK_BLOCKED``.
         """
         ids = account_ids(account_id)
+        from ._care_models import Coverage
+
         with About(account_id):
             return await _CANCEL.data(
                 self._send, Coverage, ids, key=idempotency_key, identity=("account_id", account_id)
@@ -228,6 +245,8 @@ class AccountCare:
     async def edit_request(self, account_id: str) -> EditRequest | None:
         """The account's active edit request, or ``None`` when there is none."""
         ids = account_ids(account_id)
+        from ._care_models import EditRequest
+
         with About(account_id):
             try:
                 return await _EDIT_REQUEST.optional_data(self._send, EditRequest, ids)
@@ -301,6 +320,8 @@ class AccountCare:
             "requested_link_in_bio": _url("link_in_bio", link_in_bio),
         }
         body.update({name: value for name, value in optional.items() if value is not None})
+        from ._care_models import EditRequest
+
         with About(account_id):
             return await _CREATE_EDIT_REQUEST.paid(
                 self._send, EditRequest, ids, json=body, key=idempotency_key, dry_run=dry_run,
@@ -349,6 +370,8 @@ class AccountCare:
         """
         ids = account_ids(account_id)
         body = {"search_terms": _search_terms(search_terms)}
+        from ._care_models import WarmingSession
+
         with About(account_id):
             return await _REWARM.paid(
                 self._send, WarmingSession, ids, json=body, key=idempotency_key, dry_run=dry_run,
@@ -364,6 +387,8 @@ class AccountCare:
                 print(session.status, session.terms_verified, "/", session.terms_total)
         """
         ids = account_ids(account_id)
+        from ._care_models import WarmingSession
+
         with About(account_id):
             return await _WARMING_SESSIONS.listed(self._send, WarmingSession, ids)
 
@@ -372,12 +397,16 @@ class AccountCare:
     async def analytics(self, account_id: str) -> AccountAnalytics:
         """The account's analytics (its shape is inferred: ``raw`` keeps all of it)."""
         ids = account_ids(account_id)
+        from ._care_models import AccountAnalytics
+
         with About(account_id):
             return await _ANALYTICS.data(self._send, AccountAnalytics, ids)
 
     async def can_refresh_analytics(self, account_id: str) -> AnalyticsRefreshStatus:
         """Whether :meth:`refresh_analytics` may run now (refreshes are rate-limited)."""
         ids = account_ids(account_id)
+        from ._care_models import AnalyticsRefreshStatus
+
         with About(account_id):
             return await _CAN_REFRESH.data(self._send, AnalyticsRefreshStatus, ids)
 
@@ -411,6 +440,8 @@ class AccountCare:
             "postLimit": post_limit,
         }
         body = {name: value for name, value in options.items() if value is not None}
+        from ._care_models import AnalyticsRefresh
+
         with About(account_id):
             return await _REFRESH.data(
                 self._send, AnalyticsRefresh, ids, json=body, key=idempotency_key
@@ -435,7 +466,7 @@ class AccountCare:
                 VideoAnalyticsFilters`.
         """
         with About(account_id):
-            return await _VIDEO_ANALYTICS.page(
+            return await _video_analytics().page(
                 self._send, filters, caller="video_analytics", page=page, per_page=per_page,
                 ids={"account_id": account_id},
             )  # fmt: skip
@@ -449,7 +480,7 @@ class AccountCare:
         **filters: Unpack[VideoAnalyticsFilters],
     ) -> AsyncGenerator[Page[VideoAnalytics], None]:
         """Every page of the account's video analytics, fetched lazily."""
-        return _VIDEO_ANALYTICS.pages(
+        return _video_analytics().pages(
             self._send, filters, caller="video_analytics_pages", per_page=per_page,
             concurrency=concurrency, ids={"account_id": account_id},
         )  # fmt: skip
@@ -470,7 +501,7 @@ class AccountCare:
             async for video in tp.accounts.iter_video_analytics(account_id, sort_by="views"):
                 print(video.id, video.views)
         """
-        return _VIDEO_ANALYTICS.items(
+        return _video_analytics().items(
             self._send, filters, caller="iter_video_analytics", per_page=per_page,
             concurrency=concurrency, ids={"account_id": account_id},
         )  # fmt: skip
@@ -499,6 +530,8 @@ class AccountCare:
             raise ValueError("update_commenting_profile needs at least one field to change")
         if any(not isinstance(name, str) or not name for name in body):
             raise ValueError("the names of the fields to change must be non-empty strings")
+        from ._care_models import CommentingProfile
+
         with About(account_id):
             return await _COMMENTING_PROFILE.data(
                 self._send, CommentingProfile, ids, json=body, key=idempotency_key

@@ -27,13 +27,12 @@ from ._constants import (
     DEFAULT_TIMEOUT,
     KNOWN_API_VERSION,
 )
-from ._credits import AsyncCredits
 from ._errors import APIVersionWarning
 from ._idempotency import idempotency_key as check_idempotency_key
 from ._idempotency import write_headers
 from ._json import dumps
 from ._models import RateLimit
-from ._operations import secret_bearing
+from ._operations import Operation, secret_bearing
 from ._pacing import Pacer, Permit
 from ._public import show_as_public
 from ._query import query
@@ -51,13 +50,13 @@ from ._validation import (
     request_method,
     request_path,
 )
-from ._webhook_endpoints import SECRET_OPERATIONS as WEBHOOK_SECRETS
-from ._webhook_endpoints import AsyncWebhooks
 
 if TYPE_CHECKING:  # aiohttp is the transport's: here it only types two arguments
     import aiohttp
 
+    from ._credits import AsyncCredits
     from ._redis_rate_limit import RedisRateLimiter
+    from ._webhook_endpoints import AsyncWebhooks
 
 __all__ = ["AsyncTokPortal"]
 
@@ -65,8 +64,6 @@ logger = logging.getLogger("tokportal_async")
 
 #: Methods that only read, and so are safe to send again after any failure.
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-#: The operations TokPortal never replays (``reject-sensitive-response``), as declared.
-_SECRET_OPERATIONS = (*ACCOUNT_SECRETS, *WEBHOOK_SECRETS)
 
 
 def _check_pacer(rate_limiter: object) -> None:
@@ -76,6 +73,13 @@ def _check_pacer(rate_limiter: object) -> None:
         "rate_limiter must be True, False, a RateLimiter or a Pacer (acquire, aclose), "
         f"got {rate_limiter!r}"
     )
+
+
+def _secret_operations() -> tuple[Operation, ...]:
+    """The operations TokPortal never replays (``reject-sensitive-response``), as declared."""
+    from ._webhook_endpoints import SECRET_OPERATIONS as WEBHOOK_SECRETS
+
+    return (*ACCOUNT_SECRETS, *WEBHOOK_SECRETS)
 
 
 def _builtin_bucket(pacer: Pacer | None) -> RateLimiter | RedisRateLimiter | None:
@@ -298,11 +302,15 @@ class AsyncTokPortal:
     @functools.cached_property
     def credits(self) -> AsyncCredits:
         """Your credit balance and its history."""
+        from ._credits import AsyncCredits  # its models load with it, not with the client
+
         return AsyncCredits(self._request)
 
     @functools.cached_property
     def webhooks(self) -> AsyncWebhooks:
         """The endpoints TokPortal sends account events to, and their deliveries."""
+        from ._webhook_endpoints import AsyncWebhooks  # its models load with it
+
         return AsyncWebhooks(self._request)
 
     async def __aenter__(self) -> Self:
@@ -380,7 +388,7 @@ class AsyncTokPortal:
             raise ValueError("params names must be non-empty strings")
         headers = None
         if idempotency_key is not None:
-            if secret_bearing(_SECRET_OPERATIONS, method, path):
+            if secret_bearing(_secret_operations(), method, path):
                 raise ValueError(
                     f"{path} is a secret-bearing call: TokPortal refuses an Idempotency-Key "
                     "there and never replays it"

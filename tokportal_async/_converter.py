@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ._care_models import CoverageStatus, EditRequestStatus, WarmingSessionStatus
 from ._fast_structure import FastPathMiss, make_fast_structure
 from ._leaf_rules import SCALARS, aware_timestamp, enum_members, type_name
 
@@ -164,18 +163,26 @@ def _optional(hook: Callable[[object, type], Any]) -> Callable[[object, type], A
     return structure_optional
 
 
-#: Value sets the API documents, each decoded as an open enum (``Platform | str``).
-OPEN_ENUMS: tuple[type[enum.StrEnum], ...] = (
-    Platform,
-    BundleStatus,
-    BundleType,
-    CodeSource,
-    BanStatus,
-    BanResolutionKind,
-    CoverageStatus,
-    EditRequestStatus,
-    WarmingSessionStatus,
-)
+def open_enums() -> tuple[type[enum.StrEnum], ...]:
+    """The value sets the API documents, each decoded as an open enum (``Platform | str``).
+
+    A function: the account-care models load with the first care call, or with the
+    detailed converter, not with the package.
+    """
+    from ._care_models import CoverageStatus, EditRequestStatus, WarmingSessionStatus
+
+    return (
+        Platform,
+        BundleStatus,
+        BundleType,
+        CodeSource,
+        BanStatus,
+        BanResolutionKind,
+        CoverageStatus,
+        EditRequestStatus,
+        WarmingSessionStatus,
+    )
+
 
 #: The models responses are decoded into, whose structure functions are built up front.
 RESPONSE_MODELS: tuple[Any, ...] = (
@@ -200,7 +207,7 @@ def _configure(converter: cattrs.Converter) -> None:
     for scalar in SCALARS:
         converter.register_structure_hook(scalar, _scalar(scalar))
     converter.register_structure_hook(datetime, _aware_datetime)
-    for enum_cls in OPEN_ENUMS:
+    for enum_cls in open_enums():
         hook = _open_enum(enum_cls)
         converter.register_structure_hook(enum_cls | str, hook)
         converter.register_structure_hook(enum_cls | str | None, _optional(hook))

@@ -21,16 +21,18 @@ import enum
 import functools
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
-from ._credit_models import PaidResult
 from ._idempotency import check_dry_run, idempotency_key, write_headers
 from ._raw import RawResponse
 from ._response import decode_data, decode_optional_data, decode_paid
 from ._retry import RetryMode, SendRequest
 from ._validation import path_segment
+
+if TYPE_CHECKING:  # the paid-write models load with the first paid call
+    from ._credit_models import PaidResult
 
 __all__ = ["Access", "Operation", "secret_bearing"]
 

@@ -12,13 +12,12 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
 from ._constants import DEFAULT_BASE_URL
 from ._converter import DecodeError, structure
-from ._credit_models import Charge, PaidResult
 from ._errors import (
     APIError,
     APIResponseValidationError,
@@ -41,6 +40,9 @@ from ._models import Page, RateLimit
 from ._raw import RawResponse
 from ._retry_after import parse_retry_after
 from ._text import printable
+
+if TYPE_CHECKING:  # the paid-write models load with the first paid call
+    from ._credit_models import PaidResult
 
 __all__ = [
     "decode_data",
@@ -210,10 +212,6 @@ def decode_optional_data(
     return decode_data(response, model, identity=identity)
 
 
-#: The fields a paid write's answer carries beside ``data``: what it cost.
-_CHARGE_FIELDS = tuple(field.name for field in attrs.fields(Charge))
-
-
 def decode_paid(
     response: RawResponse,
     model: type[T],
@@ -228,8 +226,12 @@ def decode_paid(
     (credits charged, and no ``dry_run: true``) is an error, not a preview: something on
     the way (a proxy, a gateway) dropped the dry-run header, and the call ran for real.
     """
+    from ._credit_models import Charge, PaidResult
+
     payload = _envelope(response) if dry_run else _envelope(response, "data")
-    sent = {name: payload[name] for name in _CHARGE_FIELDS if name in payload}
+    # The fields a paid write's answer carries beside ``data``: what it cost.
+    sent = {field.name: payload[field.name] for field in attrs.fields(Charge)
+            if field.name in payload}  # fmt: skip
     charge: Charge = _structure(sent, Charge, response, path="$", name="the charge fields")
     replayed = response.headers.get(REPLAYED_HEADER, "").strip().lower() == "true"
     charge = attrs.evolve(charge, replayed=replayed, idempotency_key=idempotency_key)
