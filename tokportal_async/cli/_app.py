@@ -61,6 +61,9 @@ class Settings:
     sandbox: bool
     verbose: bool
     redis: str | None = None
+    #: With ``--sandbox``: the key of the sandbox a command runs against, once started,
+    #: for commands that tell another shell how to reach it (``webhooks listen``).
+    sandbox_key: str | None = None
 
     def _limiter(self) -> RedisRateLimiter | bool:
         """The shared bucket in Redis with ``--redis``; else the client's own."""
@@ -107,6 +110,7 @@ class Settings:
                 sandbox.api_key, base_url=sandbox.base_url, rate_limiter=self._limiter()
             ) as tp,
         ):
+            self.sandbox_key = sandbox.api_key
             await work(tp)
 
 

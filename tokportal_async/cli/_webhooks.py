@@ -171,13 +171,11 @@ def listen(
                 types = [t.type for t in await tp.webhooks.event_types()]
                 endpoint = await tp.webhooks.create(url, types, description="webhooks listen")
                 listener.secret = endpoint.signing_secret
-                from ..sandbox._data import sandbox_key
-
-                # The in-process sandbox's own key (default seed), for commands run from
-                # another shell against it: a sandbox key, not a user's.
+                # The in-process sandbox's own key, for commands run from another shell
+                # against it: a sandbox key, never a user's.
                 click.echo(
                     f"sandbox: TOKPORTAL_BASE_URL={tp.base_url} "
-                    f"TOKPORTAL_API_KEY={sandbox_key(0)} (endpoint {endpoint.id})",
+                    f"TOKPORTAL_API_KEY={settings.sandbox_key} (endpoint {endpoint.id})",
                     err=True,
                 )
             click.echo(f"listening on {url} (Ctrl+C to stop)", err=True)
