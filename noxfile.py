@@ -55,6 +55,8 @@ def bench(session: nox.Session) -> None:
     session.run("python", "-m", "benchmarks.requests")
     session.run("python", "-m", "benchmarks.requests", "--tls")
     session.run("python", "-m", "benchmarks.facade")
+    session.run("python", "-m", "benchmarks.first_call")
+    session.run("python", "-m", "benchmarks.profile_request")
     session.run("python", "-m", "benchmarks.decode")
     session.run("python", "-m", "benchmarks.bulk", *(["--skip-serial"] if quick else []))
     session.run("python", "-m", "benchmarks.reliability")

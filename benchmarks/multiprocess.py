@@ -24,6 +24,7 @@ import anyio
 from tests.redis_server import redis_server
 from tokportal_async import AsyncTokPortal, RateLimiter, RedisRateLimiter, TokPortalError
 from tokportal_async._models import RateLimit
+from tokportal_async._redis_rate_limit import MAX_CAPACITY
 from tokportal_async.sandbox import serve_in_thread
 
 LIMIT, WINDOW = 60, 5.0
@@ -74,11 +75,11 @@ def _row(processes: int, requests: int, redis_url: str | None) -> tuple[int, int
 
 
 async def _take_cost(redis_url: str, takes: int = 2000) -> tuple[float, float]:
-    heard = RateLimit(limit=10**9, remaining=10**9, reset=None)
+    heard = RateLimit(limit=MAX_CAPACITY, remaining=MAX_CAPACITY, reset=None)
     costs = []
     limiters: tuple[RateLimiter | RedisRateLimiter, ...] = (
-        RateLimiter(limit=10**9),
-        RedisRateLimiter(redis_url, limit=10**9),
+        RateLimiter(limit=MAX_CAPACITY),
+        RedisRateLimiter(redis_url, limit=MAX_CAPACITY),  # the largest it believes in
     )
     for limiter in limiters:
         limiter._bind("sk_benchmark")
