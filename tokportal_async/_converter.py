@@ -184,7 +184,8 @@ def open_enums() -> tuple[type[enum.StrEnum], ...]:
     )
 
 
-#: The models responses are decoded into, whose structure functions are built up front.
+#: The models responses are decoded into: each has a happy-path function (written on its
+#: first answer) and cattrs hooks (built with the detailed converter).
 RESPONSE_MODELS: tuple[Any, ...] = (
     Page[Account],
     Page[Bundle],

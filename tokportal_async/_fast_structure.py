@@ -54,6 +54,11 @@ def _aware(value: object) -> datetime:
         raise FastPathMiss from None
 
 
+#: The table's scalars checked inline; a float converts (an int becomes one), and is left
+#: to the detailed converter.
+_INLINE_SCALARS = tuple(scalar for scalar in SCALARS if scalar is not float)
+
+
 def _is_not(tp: type, local: str) -> str:
     """Source that is true when ``local`` is not of the JSON types the table gives ``tp``."""
     accepted = SCALARS[tp].accepted
@@ -90,7 +95,7 @@ class _Builder:
         """Python source that checks ``value`` (an expression) is a ``tp`` and converts it."""
         origin = typing.get_origin(tp)
         args = typing.get_args(tp)
-        if tp in SCALARS and tp is not float:  # float converts: not worth a fast path
+        if tp in _INLINE_SCALARS:
             return f"(_miss() if {_is_not(tp, value)} else {value})"
         if tp is datetime:
             return f"_aware({value})"
@@ -118,10 +123,9 @@ class _Builder:
         """Statements that check and convert the field held in ``local``, in place."""
         # Checks as statements rather than expressions: no re-binding of what is already
         # right, which is most fields. Two timestamps per account add up, too.
-        scalars = [scalar for scalar in SCALARS if scalar is not float]
-        if tp in scalars:
+        if tp in _INLINE_SCALARS:
             return [f"    if {_is_not(tp, local)}: _miss()"]
-        for scalar in scalars:
+        for scalar in _INLINE_SCALARS:
             if tp == scalar | None:
                 return [f"    if {local} is not None and {_is_not(scalar, local)}: _miss()"]
         if tp is datetime:

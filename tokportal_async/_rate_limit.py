@@ -308,7 +308,7 @@ class RateLimiter:
         429 storm fails fast).
         """
         # The common case first, in one frame: a token is free and nobody queues for one.
-        if self._server_limits is False or (not self._queued() and self._take()):
+        if not self.pacing or (not self._queued() and self._take()):
             self._sent()
         else:
             await self._wait_for_token(give_up_at if deadline is None else deadline)

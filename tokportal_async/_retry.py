@@ -239,10 +239,6 @@ async def send_with_retries(
             if outcome.status < 300:
                 return outcome  # what decide() says of every 2xx, in any mode (tested)
         decision = decide(policy, mode, attempt, outcome, now=loop_time(), give_up_at=give_up_at)
-        if decision is _FINAL:
-            if isinstance(outcome, RawResponse):
-                return outcome
-            raise outcome
         if isinstance(decision, Stop):
             return _final(outcome, decision.note)
         request_id = outcome.request_id if isinstance(outcome, RawResponse) else None

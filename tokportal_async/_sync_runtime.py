@@ -229,13 +229,14 @@ def _close_sibling(runner: PortalRunner, client: _Closeable) -> None:
     """What closing a sibling client does: close what it owns (a pacer given to it).
 
     Its original owns the pool and the thread. Once that is closed, or from the loop's own
-    thread (the garbage collector may finalize there), there is nothing it can run on.
+    thread (the garbage collector may finalize there), the runner refuses the call, and
+    there is nothing left to close.
     """
-    if runner.closed or threading.get_ident() == runner._loop_thread_id:
+    if runner.closed:
         return
     try:
         runner.call(client.aclose())
-    except RuntimeError:  # the original closed meanwhile: the thread is gone
+    except RuntimeError:  # closed meanwhile, or called from the loop's own thread
         return
 
 
